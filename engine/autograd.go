@@ -182,3 +182,10 @@ func topoOrder(t *Tensor) []*Tensor {
 	}
 	return order
 }
+
+// Param turns t into a named trainable parameter (a leaf that requires
+// gradients) and returns it. name is its PyTorch state_dict name.
+func Param(name string, t *Tensor) *Tensor {
+	t.Name = name
+	return t.SetRequiresGrad(true)
+}

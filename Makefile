@@ -1,0 +1,104 @@
+# allnet: build, test and CUDA targets. `make help` lists them.
+
+GO        ?= go
+BIN       ?= bin
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X allnet/cli.Version=$(VERSION)
+BENCH     ?= .
+BENCHTIME ?= 1s
+
+# CUDA. PTX targets compute_80 by default (runs on Ampere and Hopper through the
+# driver's JIT). nvcc comes from PATH (Debian's /usr/bin/nvcc) or /usr/local/cuda.
+CUDA_ARCH ?= compute_80
+NVCCFLAGS ?=
+NVCC      ?= $(firstword $(shell command -v nvcc 2>/dev/null) $(wildcard /usr/local/cuda/bin/nvcc))
+CUDA_HOME ?=
+CUDA_INC  := $(strip $(if $(CUDA_HOME),$(CUDA_HOME)/include) /usr/include /usr/local/cuda/include)
+CUDA_H    := $(firstword $(wildcard $(addsuffix /cuda.h,$(CUDA_INC))))
+CU_SRC    := $(wildcard kernels/*.cu)
+PTX       := $(patsubst kernels/%.cu,kernels/ptx/%.ptx,$(CU_SRC))
+CUDA_ENV  := CGO_ENABLED=1 $(if $(CUDA_HOME),CGO_CFLAGS="-I$(CUDA_HOME)/include" CGO_LDFLAGS="-L$(CUDA_HOME)/lib64")
+
+.DEFAULT_GOAL := help
+.PHONY: help build build-cuda kernels ptx test bench demo lint cuda-toolkit clean
+
+help: ## list the targets
+	@echo "allnet make targets:"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "variables: CUDA_ARCH=$(CUDA_ARCH) CUDA_HOME=$(CUDA_HOME) BENCH=$(BENCH) BENCHTIME=$(BENCHTIME) VERSION=$(VERSION)"
+
+build: ## bin/allnet-cli: the pure-Go CPU binary (no cgo)
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/allnet-cli ./cmd/allnet-cli
+
+build-cuda: ## bin/allnet-cli-cuda: the CUDA binary (tag cuda; needs cgo, cuda.h and libcuda)
+	@if [ -z "$(CUDA_H)" ]; then \
+		echo "build-cuda: cuda.h not found (looked in: $(CUDA_INC)); install the CUDA toolkit with 'make cuda-toolkit' (Debian's nvidia-cuda-toolkit), or set CUDA_HOME to a toolkit's root" >&2; \
+		exit 1; \
+	fi
+	@command -v $(CC) >/dev/null 2>&1 || { \
+		echo "build-cuda: no C compiler '$(CC)' for cgo; install one with 'sudo apt-get install -y gcc'" >&2; \
+		exit 1; }
+	$(CUDA_ENV) $(GO) build -tags cuda -ldflags '$(LDFLAGS)' -o $(BIN)/allnet-cli-cuda ./cmd/allnet-cli
+
+kernels: ptx ## compile kernels/*.cu to kernels/ptx/*.ptx (nvcc -ptx, CUDA_ARCH), then build-cuda
+	@$(MAKE) --no-print-directory build-cuda
+
+ifeq ($(strip $(CU_SRC)),)
+ptx:
+	@echo "kernels: no kernels/*.cu sources yet, so no PTX to compile"
+else ifeq ($(strip $(NVCC)),)
+ptx:
+	@echo "kernels: nvcc not found (looked on PATH and in /usr/local/cuda/bin); skipping PTX compilation, the committed kernels/ptx/*.ptx are used. 'make cuda-toolkit' installs Debian's CUDA toolkit."
+else
+ptx: $(PTX)
+endif
+
+kernels/ptx/%.ptx: kernels/%.cu $(wildcard kernels/*.cuh kernels/*.h)
+	@mkdir -p $(@D)
+	$(NVCC) -ptx -arch=$(CUDA_ARCH) $(NVCCFLAGS) -o $@ $<
+
+test: ## run every test (no GPU and no CUDA toolkit needed)
+	$(GO) test ./...
+
+bench: ## engine benchmarks (BENCH=regexp, BENCHTIME=1s)
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime=$(BENCHTIME) ./engine/...
+
+demo: ## run the main job on the built-in default
+	$(GO) run ./cmd/allnet-cli demo
+
+lint: ## gofmt must list nothing; go vet
+	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \
+	if [ -n "$$unformatted" ]; then \
+		echo "lint: gofmt would change these files (run gofmt -w on them):" >&2; \
+		echo "$$unformatted" >&2; \
+		exit 1; \
+	fi
+	$(GO) vet ./...
+
+# cuda-toolkit adds bookworm's contrib and non-free components, on the mirror
+# apt is already configured with, then installs Debian's nvidia-cuda-toolkit
+# (nvcc, ptxas, cuda.h, libcuda; about 1.6 GB).
+cuda-toolkit: ## install Debian's CUDA toolkit (non-free) when nvcc is missing
+	@set -e; \
+	if [ -n "$(NVCC)" ]; then echo "cuda-toolkit: nvcc is already installed at $(NVCC)"; exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "cuda-toolkit: apt-get not found; this target installs Debian's nvidia-cuda-toolkit, elsewhere install NVIDIA's CUDA toolkit (https://developer.nvidia.com/cuda-downloads)" >&2; exit 1; fi; \
+	sudo=""; if [ "$$(id -u)" != 0 ]; then sudo=sudo; fi; \
+	codename=$$(. /etc/os-release && echo "$$VERSION_CODENAME"); \
+	codename=$${codename:-bookworm}; \
+	mirror=""; \
+	if [ -f /etc/apt/sources.list.d/debian.sources ]; then \
+		mirror=$$(awk '/^URIs:/ && $$2 !~ /security/ {print $$2; exit}' /etc/apt/sources.list.d/debian.sources); fi; \
+	if [ -z "$$mirror" ] && [ -f /etc/apt/sources.list ]; then \
+		mirror=$$(awk '$$1 == "deb" && $$0 !~ /security/ {for (i = 2; i <= NF; i++) if ($$i ~ /^https?:/) {print $$i; exit}}' /etc/apt/sources.list); fi; \
+	mirror=$${mirror:-http://deb.debian.org/debian}; \
+	list=/etc/apt/sources.list.d/allnet-cuda.sources; \
+	echo "cuda-toolkit: adding $$codename contrib non-free from $$mirror to $$list"; \
+	printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: contrib non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+		"$$mirror" "$$codename" "$$codename" | $$sudo tee "$$list" >/dev/null; \
+	$$sudo apt-get update; \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends nvidia-cuda-toolkit; \
+	echo "cuda-toolkit: installed $$(command -v nvcc): $$(nvcc --version | tail -n 1)"
+
+clean: ## remove bin/ (the committed PTX stays)
+	rm -rf $(BIN)

@@ -77,8 +77,9 @@ type Backend interface {
 	// biased variance. gamma and beta (length cols) may be nil (1 and 0).
 	// mean and rstd (length rows) receive the statistics for the backward.
 	LayerNorm(y, mean, rstd, x, gamma, beta Buffer, rows, cols int, eps float64)
-	// LayerNormBackward computes dx and accumulates dgamma and dbeta (either
-	// may be nil when not wanted, and must be nil when gamma was nil).
+	// LayerNormBackward computes dx and accumulates dgamma = sum(dy * xhat)
+	// and dbeta = sum(dy) over rows. Either may be nil when not wanted; gamma
+	// nil means gamma = 1 (dbeta is still well defined then).
 	LayerNormBackward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma Buffer, rows, cols int)
 
 	// Resize is bilinear resizing of (N, C, H, W) to (N, C, OH, OW) with

@@ -29,8 +29,8 @@ func (*CPU) Upload(dst backend.Buffer, src any) {
 	default:
 		panic(fmt.Sprintf("cpu: Upload from unsupported host type %T", src))
 	}
-	if n != d.Len() {
-		panic(fmt.Sprintf("cpu: Upload of %d elements into a %v buffer of %d", n, d.dtype, d.Len()))
+	if n < 0 {
+		panic(fmt.Sprintf("cpu: Upload of a %T of %d elements into a %v buffer of %d", src, hostLen(src), d.dtype, d.Len()))
 	}
 }
 
@@ -48,9 +48,22 @@ func (*CPU) Download(dst any, src backend.Buffer) {
 	default:
 		panic(fmt.Sprintf("cpu: Download into unsupported host type %T", dst))
 	}
-	if n != s.Len() {
-		panic(fmt.Sprintf("cpu: Download of a %v buffer of %d elements into %d", s.dtype, s.Len(), n))
+	if n < 0 {
+		panic(fmt.Sprintf("cpu: Download of a %v buffer of %d elements into a %T of %d", s.dtype, s.Len(), dst, hostLen(dst)))
 	}
+}
+
+// hostLen returns the length of a host slice given to Upload or Download.
+func hostLen(s any) int {
+	switch v := s.(type) {
+	case []float32:
+		return len(v)
+	case []float64:
+		return len(v)
+	case []int32:
+		return len(v)
+	}
+	return -1
 }
 
 // copyChecked copies when the types agree and reports the source length, or

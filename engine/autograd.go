@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 )
 
@@ -48,7 +49,7 @@ func (t *Tensor) Grad() *Tensor { return t.grad }
 
 // SetGrad replaces the accumulated gradient (nil clears it).
 func (t *Tensor) SetGrad(g *Tensor) {
-	if g != nil && (!sameShape(g.shape, t.shape) || g.dtype != t.dtype) {
+	if g != nil && (!slices.Equal(g.shape, t.shape) || g.dtype != t.dtype) {
 		panic(fmt.Sprintf("engine: SetGrad: gradient %v%v for tensor %v%v", g.dtype, g.shape, t.dtype, t.shape))
 	}
 	t.grad = g
@@ -102,7 +103,7 @@ func (t *Tensor) BackwardWith(g *Tensor) {
 	if !t.requiresGrad {
 		panic(fmt.Sprintf("engine: Backward on %v, which does not require grad", t))
 	}
-	if !sameShape(g.shape, t.shape) || g.dtype != t.dtype {
+	if !slices.Equal(g.shape, t.shape) || g.dtype != t.dtype {
 		panic(fmt.Sprintf("engine: BackwardWith: gradient %v%v for tensor %v%v", g.dtype, g.shape, t.dtype, t.shape))
 	}
 	order := topoOrder(t)
@@ -128,7 +129,7 @@ func (t *Tensor) BackwardWith(g *Tensor) {
 				if in == nil || gi == nil || !in.requiresGrad {
 					continue
 				}
-				if !sameShape(gi.shape, in.shape) {
+				if !slices.Equal(gi.shape, in.shape) {
 					panic(fmt.Sprintf("engine: backward of %s gave gradient %v for input %d of shape %v", u.node.op, gi.shape, k, in.shape))
 				}
 				if prev := grads[in]; prev != nil {

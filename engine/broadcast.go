@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 
 	"allnet/engine/backend"
 )
@@ -55,7 +56,7 @@ func broadcastView(t *Tensor, out []int) backend.Strided {
 // sumTo reduces gradient g (of a broadcast shape) back to shape, summing
 // over broadcast dimensions.
 func sumTo(g *Tensor, shape []int) *Tensor {
-	if sameShape(g.shape, shape) {
+	if slices.Equal(g.shape, shape) {
 		return g
 	}
 	r := len(g.shape)

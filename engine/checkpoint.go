@@ -2,7 +2,8 @@ package engine
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"allnet/engine/ckpt"
@@ -15,7 +16,7 @@ import (
 // name or a failed write is an error naming path.
 func SaveCheckpoint(path string, tensors map[string]*Tensor, meta map[string]string) error {
 	out := make(map[string]ckpt.Tensor, len(tensors))
-	for _, name := range sortedTensorNames(tensors) {
+	for _, name := range slices.Sorted(maps.Keys(tensors)) {
 		t := tensors[name]
 		if t == nil {
 			return fmt.Errorf("checkpoint %s: tensor %q is nil", path, name)
@@ -68,7 +69,7 @@ func LoadPth(path, key string) (map[string]*Tensor, error) {
 // fromCkpt converts plain arrays to CPU tensors; path is named in errors.
 func fromCkpt(path string, in map[string]ckpt.Tensor) (map[string]*Tensor, error) {
 	out := make(map[string]*Tensor, len(in))
-	for _, name := range sortedTensorNames(in) {
+	for _, name := range slices.Sorted(maps.Keys(in)) {
 		t, err := tensorFromCkpt(in[name])
 		if err != nil {
 			return nil, fmt.Errorf("checkpoint %s: tensor %q: %v", path, name, err)
@@ -200,7 +201,7 @@ func LoadStateDict(params []*Tensor, state map[string]*Tensor, opts LoadOptions)
 	var rep LoadReport
 	var unexpected, ambiguous, mismatched, mistyped []string
 	src := map[string]string{} // parameter name -> state key
-	for _, key := range sortedTensorNames(state) {
+	for _, key := range slices.Sorted(maps.Keys(state)) {
 		if state[key] == nil {
 			continue // as if absent
 		}
@@ -227,7 +228,7 @@ func LoadStateDict(params []*Tensor, state map[string]*Tensor, opts LoadOptions)
 			from = fmt.Sprintf("from %q: ", key)
 		}
 		switch {
-		case !sameShape(s.shape, p.shape):
+		case !slices.Equal(s.shape, p.shape):
 			mismatched = append(mismatched, fmt.Sprintf("%s (%sexpected %v, found %v)", p.Name, from, p.shape, s.shape))
 		case s.dtype != p.dtype && !p.dtype.IsFloat():
 			mistyped = append(mistyped, fmt.Sprintf("%s (%sexpected %v, found %v)", p.Name, from, p.dtype, s.dtype))
@@ -334,13 +335,4 @@ func elideNames(items []string) string {
 		return strings.Join(items, ", ")
 	}
 	return strings.Join(items[:show], ", ") + fmt.Sprintf(", ... and %d more", len(items)-show)
-}
-
-func sortedTensorNames[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

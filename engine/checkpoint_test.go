@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"allnet/engine/backend"
 	"allnet/engine/ckpt"
 	"allnet/engine/cpu"
 )
@@ -59,7 +62,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"preset": "allnet-tiny", "step": "12", "config": "lr: 0.001\n",
 		ckpt.FormatVersionKey: ckpt.FormatVersion}, gotMeta)
-	require.Equal(t, sortedTensorNames(in), sortedTensorNames(got))
+	require.Equal(t, slices.Sorted(maps.Keys(in)), slices.Sorted(maps.Keys(got)))
 	for name, want := range in {
 		g := got[name]
 		assert.Equal(t, want.DType(), g.DType(), name)
@@ -203,7 +206,7 @@ func TestLoadPthFixtures(t *testing.T) {
 				got, err = fromCkpt(path, sd)
 			}
 			require.NoError(t, err, "%s key %q", file, key)
-			require.Equal(t, sortedTensorNames(tensors), sortedTensorNames(got), "%s key %q", file, key)
+			require.Equal(t, slices.Sorted(maps.Keys(tensors)), slices.Sorted(maps.Keys(got)), "%s key %q", file, key)
 			for name, w := range tensors {
 				g, where := got[name], file+" "+key+" "+name
 				assert.Equal(t, append([]int{}, w.Shape...), g.Shape(), where)
@@ -237,7 +240,7 @@ func TestLoadPthFixtures(t *testing.T) {
 	assert.ErrorContains(t, err, `tensor "steps"`)
 	ema, err := LoadPth("ckpt/testdata/model.pth", "model_ema")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"dense.weight", "half.weight"}, sortedTensorNames(ema))
+	assert.Equal(t, []string{"dense.weight", "half.weight"}, slices.Sorted(maps.Keys(ema)))
 
 	for _, bad := range []string{"ckpt/testdata/legacy.pth", "ckpt/testdata/evil.pth", "ckpt/testdata/absent.pth"} {
 		_, err := LoadPth(bad, "")
@@ -253,11 +256,7 @@ func TestLoadPthFixtures(t *testing.T) {
 // b.weight [4] and c [2], filled with 1, 2, 3, ...
 func ckptTestParams() []*Tensor {
 	mk := func(name string, shape ...int) *Tensor {
-		n := 1
-		for _, d := range shape {
-			n *= d
-		}
-		v := make([]float64, n)
+		v := make([]float64, backend.NumElements(shape))
 		for i := range v {
 			v[i] = float64(i + 1)
 		}

@@ -1,95 +1,64 @@
 package engine
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"allnet/engine/backend"
+	"github.com/stretchr/testify/require"
+
+	"allnet/engine/internal/golden"
 )
 
-// goldenFile is a fixture written by scripts/golden/gen_*.py with PyTorch.
-type goldenFile struct {
-	Generator string       `json:"generator"`
-	Torch     string       `json:"torch"`
-	Cases     []goldenCase `json:"cases"`
-}
+// goldenCase is a case of a PyTorch fixture in testdata/golden, written by
+// scripts/golden/gen_*.py (see engine/internal/golden).
+type goldenCase struct{ golden.Case }
 
-// goldenCase is one set of inputs, attributes and expected values.
-type goldenCase struct {
-	Name    string                  `json:"name"`
-	Attrs   map[string]any          `json:"attrs"`
-	Tensors map[string]goldenTensor `json:"tensors"`
-}
-
-type goldenTensor struct {
-	Shape []int     `json:"shape"`
-	Data  []float64 `json:"data"`
-}
-
-// loadGolden reads engine/testdata/golden/<name>.json.
+// loadGolden reads testdata/golden/<name>.json.
 func loadGolden(t *testing.T, name string) []goldenCase {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "golden", name+".json"))
-	if err != nil {
-		t.Fatalf("golden fixture %s: %v (regenerate with scripts/golden/gen_%s.py)", name, err, name)
+	var cases []goldenCase
+	for _, c := range golden.Load(t, "testdata/golden", name) {
+		cases = append(cases, goldenCase{c})
 	}
-	var f goldenFile
-	if err := json.Unmarshal(raw, &f); err != nil {
-		t.Fatalf("golden fixture %s: %v", name, err)
-	}
-	if len(f.Cases) == 0 {
-		t.Fatalf("golden fixture %s has no cases", name)
-	}
-	return f.Cases
+	return cases
 }
 
 // tensor returns the named tensor of the case as dtype dt on the CPU.
-func (c goldenCase) tensor(t *testing.T, name string, dt backend.DType) *Tensor {
+func (c goldenCase) tensor(t *testing.T, name string, dt DType) *Tensor {
 	t.Helper()
-	g, ok := c.Tensors[name]
-	if !ok {
-		t.Fatalf("golden case %s has no tensor %q", c.Name, name)
-	}
+	g := c.Get(t, name)
 	return FromValues(CPU(), dt, g.Data, g.Shape...)
 }
 
-// values returns the named tensor's data.
-func (c goldenCase) values(t *testing.T, name string) []float64 {
+// goldenTols are the replay tolerances of PyTorch fixtures per dtype.
+var goldenTols = []struct {
+	dt  DType
+	tol float64
+}{{Float64, 1e-10}, {Float32, 1e-5}}
+
+// goldenInput returns the case's tensor name as dt, requiring grad, or nil
+// when the case lacks it.
+func goldenInput(t *testing.T, c goldenCase, name string, dt DType) *Tensor {
 	t.Helper()
-	g, ok := c.Tensors[name]
-	if !ok {
-		t.Fatalf("golden case %s has no tensor %q", c.Name, name)
+	if !c.Has(name) {
+		return nil
 	}
-	return g.Data
+	return c.tensor(t, name, dt).SetRequiresGrad(true)
 }
 
-// has reports whether the case holds a tensor of that name.
-func (c goldenCase) has(name string) bool { _, ok := c.Tensors[name]; return ok }
-
-// attrInt returns an integer attribute.
-func (c goldenCase) attrInt(t *testing.T, name string) int {
+// goldenBackward back-propagates sum(out * r) with the case's r.
+func goldenBackward(t *testing.T, c goldenCase, out *Tensor) {
 	t.Helper()
-	v, ok := c.Attrs[name].(float64)
-	if !ok {
-		t.Fatalf("golden case %s: attribute %q missing or not a number", c.Name, name)
-	}
-	return int(v)
+	SumAll(Mul(out, c.tensor(t, "r", out.DType()))).Backward()
 }
 
-// attrFloat returns a float attribute.
-func (c goldenCase) attrFloat(t *testing.T, name string) float64 {
+// goldenGrad checks x's gradient against the case's tensor name (skipped when
+// x is nil).
+func goldenGrad(t *testing.T, c goldenCase, name string, x *Tensor, tol float64) {
 	t.Helper()
-	v, ok := c.Attrs[name].(float64)
-	if !ok {
-		t.Fatalf("golden case %s: attribute %q missing or not a number", c.Name, name)
+	if x == nil {
+		return
 	}
-	return v
-}
-
-// attrBool returns a boolean attribute (false when absent).
-func (c goldenCase) attrBool(name string) bool {
-	v, _ := c.Attrs[name].(bool)
-	return v
+	require.NotNil(t, x.Grad(), "%s: %s missing", c.Name, name)
+	require.Equal(t, c.Tensors[name].Shape, x.Grad().Shape(), "%s: %s shape", c.Name, name)
+	closeTo(t, c.Name+" "+name, x.Grad(), c.Values(t, name), tol)
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"allnet/engine/backend"
 	"allnet/engine/backend/backendtest"
 	"allnet/engine/cpu"
 )
@@ -49,16 +50,10 @@ func gradCheck(t *testing.T, f func(xs []*Tensor) *Tensor, xs ...*Tensor) {
 		if len(idx) > maxElems {
 			idx = idx[:maxElems]
 		}
-		var got, want []float64
-		for _, i := range idx {
-			orig := data[i]
-			data[i] = orig + h
-			lp := eval()
-			data[i] = orig - h
-			lm := eval()
-			data[i] = orig
-			want = append(want, (lp-lm)/(2*h))
-			got = append(got, analytic[i])
+		want := backendtest.CentralDiff(eval, data, idx, h)
+		got := make([]float64, len(idx))
+		for j, i := range idx {
+			got[j] = analytic[i]
 		}
 		if e := backendtest.RelErr(got, want); e > 1e-5 || math.IsNaN(e) {
 			backendtest.Close(t, fmt.Sprintf("gradient of input %d %v", k, x.shape), got, want, 1e-5)
@@ -69,11 +64,7 @@ func gradCheck(t *testing.T, f func(xs []*Tensor) *Tensor, xs ...*Tensor) {
 // randT returns a float64 CPU tensor of the given shape with N(0, 1) values,
 // requiring grad.
 func randT(rng *rand.Rand, shape ...int) *Tensor {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	return FromFloat64(CPU(), backendtest.Randn(rng, n, 1), shape...).SetRequiresGrad(true)
+	return FromFloat64(CPU(), backendtest.Randn(rng, backend.NumElements(shape), 1), shape...).SetRequiresGrad(true)
 }
 
 // testRNG returns a generator seeded by the test's name.
@@ -83,4 +74,15 @@ func testRNG(t *testing.T) *rand.Rand { return backendtest.RNG(t.Name()) }
 func closeTo(t *testing.T, what string, got *Tensor, want []float64, tol float64) {
 	t.Helper()
 	backendtest.Close(t, what, got.Float64s(), want, tol)
+}
+
+// opPanicText runs f and returns the text of its panic ("" if none).
+func opPanicText(f func()) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprint(r)
+		}
+	}()
+	f()
+	return ""
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"allnet/engine/backend"
 )
@@ -26,7 +27,7 @@ func ScaledDotProductAttention(q, k, v, bias *Tensor, scale float64) *Tensor {
 	q.mustFloat(op)
 	r := len(q.shape)
 	if r < 2 || len(k.shape) != r || len(v.shape) != r ||
-		!sameShape(q.shape[:r-2], k.shape[:r-2]) || !sameShape(q.shape[:r-2], v.shape[:r-2]) ||
+		!slices.Equal(q.shape[:r-2], k.shape[:r-2]) || !slices.Equal(q.shape[:r-2], v.shape[:r-2]) ||
 		q.shape[r-1] != k.shape[r-1] || k.shape[r-2] != v.shape[r-2] {
 		panic(fmt.Sprintf("engine: %s: q %v, k %v, v %v (want (..., Lq, D), (..., Lk, D), (..., Lk, DV))", op, q.shape, k.shape, v.shape))
 	}
@@ -84,7 +85,7 @@ func attnBias(op string, q, bias *Tensor, lead []int, lq, lk int) (*Tensor, int)
 		for len(bl) > 0 && bl[0] == 1 {
 			bl = bl[1:]
 		}
-		if sameShape(bl, lead[len(lead)-len(bl):]) {
+		if slices.Equal(bl, lead[len(lead)-len(bl):]) {
 			return bias, backend.NumElements(bl)
 		}
 	}

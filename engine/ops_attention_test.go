@@ -117,11 +117,11 @@ func TestAttentionGolden(t *testing.T) {
 		for _, tc := range goldenTols {
 			q, k, v := goldenInput(t, c, "q", tc.dt), goldenInput(t, c, "k", tc.dt), goldenInput(t, c, "v", tc.dt)
 			var bias *Tensor
-			if c.has("bias") {
+			if c.Has("bias") {
 				b := c.Tensors["bias"]
 				vals := append([]float64(nil), b.Data...)
-				if c.has("mask") {
-					for i, m := range c.values(t, "mask") {
+				if c.Has("mask") {
+					for i, m := range c.Values(t, "mask") {
 						if m != 0 {
 							vals[i] = math.Inf(-1)
 						}
@@ -129,8 +129,8 @@ func TestAttentionGolden(t *testing.T) {
 				}
 				bias = FromValues(CPU(), tc.dt, vals, b.Shape...).SetRequiresGrad(true)
 			}
-			out := ScaledDotProductAttention(q, k, v, bias, c.attrFloat(t, "scale_arg"))
-			closeTo(t, c.Name+" out", out, c.values(t, "out"), tc.tol)
+			out := ScaledDotProductAttention(q, k, v, bias, c.AttrFloat(t, "scale_arg"))
+			closeTo(t, c.Name+" out", out, c.Values(t, "out"), tc.tol)
 			goldenBackward(t, c, out)
 			goldenGrad(t, c, "grad_q", q, tc.tol)
 			goldenGrad(t, c, "grad_k", k, tc.tol)

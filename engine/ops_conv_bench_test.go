@@ -3,6 +3,7 @@ package engine
 import (
 	"testing"
 
+	"allnet/engine/backend"
 	"allnet/engine/backend/backendtest"
 )
 
@@ -34,11 +35,7 @@ func BenchmarkConv2d(b *testing.B) {
 	for _, bc := range convBenches {
 		rng := backendtest.RNG(bc.name)
 		newT := func(shape ...int) *Tensor {
-			n := 1
-			for _, d := range shape {
-				n *= d
-			}
-			return FromValues(CPU(), Float32, backendtest.Randn(rng, n, 0.1), shape...)
+			return FromValues(CPU(), Float32, backendtest.Randn(rng, backend.NumElements(shape), 0.1), shape...)
 		}
 		x, w, bias := newT(bc.x...), newT(bc.w...), newT(bc.w[0])
 		var out *Tensor

@@ -155,10 +155,10 @@ func TestConv2dGolden(t *testing.T) {
 	for _, gc := range loadGolden(t, "conv2d") {
 		t.Run(gc.Name, func(t *testing.T) {
 			opts := ConvOptions{
-				Stride:   [2]int{gc.attrInt(t, "sh"), gc.attrInt(t, "sw")},
-				Padding:  [2]int{gc.attrInt(t, "ph"), gc.attrInt(t, "pw")},
-				Dilation: [2]int{gc.attrInt(t, "dh"), gc.attrInt(t, "dw")},
-				Groups:   gc.attrInt(t, "groups"),
+				Stride:   [2]int{gc.AttrInt(t, "sh"), gc.AttrInt(t, "sw")},
+				Padding:  [2]int{gc.AttrInt(t, "ph"), gc.AttrInt(t, "pw")},
+				Dilation: [2]int{gc.AttrInt(t, "dh"), gc.AttrInt(t, "dw")},
+				Groups:   gc.AttrInt(t, "groups"),
 			}
 			for _, dt := range []DType{Float64, Float32} {
 				tol := 1e-10
@@ -168,16 +168,16 @@ func TestConv2dGolden(t *testing.T) {
 				x := gc.tensor(t, "x", dt).SetRequiresGrad(true)
 				w := gc.tensor(t, "w", dt).SetRequiresGrad(true)
 				var b *Tensor
-				if gc.has("b") {
+				if gc.Has("b") {
 					b = gc.tensor(t, "b", dt).SetRequiresGrad(true)
 				}
 				out := Conv2d(x, w, b, opts)
-				closeTo(t, fmt.Sprintf("%v out", dt), out, gc.values(t, "out"), tol)
+				closeTo(t, fmt.Sprintf("%v out", dt), out, gc.Values(t, "out"), tol)
 				SumAll(Mul(out, gc.tensor(t, "r", dt))).Backward()
-				closeTo(t, fmt.Sprintf("%v grad_x", dt), x.Grad(), gc.values(t, "grad_x"), tol)
-				closeTo(t, fmt.Sprintf("%v grad_w", dt), w.Grad(), gc.values(t, "grad_w"), tol)
+				closeTo(t, fmt.Sprintf("%v grad_x", dt), x.Grad(), gc.Values(t, "grad_x"), tol)
+				closeTo(t, fmt.Sprintf("%v grad_w", dt), w.Grad(), gc.Values(t, "grad_w"), tol)
 				if b != nil {
-					closeTo(t, fmt.Sprintf("%v grad_b", dt), b.Grad(), gc.values(t, "grad_b"), tol)
+					closeTo(t, fmt.Sprintf("%v grad_b", dt), b.Grad(), gc.Values(t, "grad_b"), tol)
 				}
 			}
 		})
@@ -203,14 +203,10 @@ func TestConv2dMisusePanicsNamingShapes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			defer func() {
-				r := recover()
-				require.NotNil(t, r)
-				msg := fmt.Sprint(r)
-				require.Contains(t, msg, "Conv2d")
-				require.Contains(t, msg, c.contain)
-			}()
-			Conv2d(x, c.w, c.b, c.opts)
+			msg := opPanicText(func() { Conv2d(x, c.w, c.b, c.opts) })
+			require.NotEmpty(t, msg)
+			require.Contains(t, msg, "Conv2d")
+			require.Contains(t, msg, c.contain)
 		})
 	}
 	require.Panics(t, func() { Conv2d(x, Zeros(2, 4, 3, 3).Cast(Float64), nil, ConvOptions{}) })

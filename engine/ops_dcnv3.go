@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 
 	"allnet/engine/backend"
 )
@@ -113,7 +114,7 @@ func dcnv3Geom(value, offset, mask *Tensor, opts DCNv3Options) backend.DCNv3Geom
 	}
 	wantOff := []int{n, g.OH, g.OW, g.G * g.P() * 2}
 	wantMask := []int{n, g.OH, g.OW, g.G * g.P()}
-	if !sameShape(offset.shape, wantOff) || !sameShape(mask.shape, wantMask) {
+	if !slices.Equal(offset.shape, wantOff) || !slices.Equal(mask.shape, wantMask) {
 		fail(fmt.Sprintf("want offset %v and mask %v", wantOff, wantMask))
 	}
 	return g

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -58,86 +57,14 @@ func (c dcnTestCase) inputs(r *rand.Rand) (value, offset, mask *Tensor) {
 	return value, offset, mask
 }
 
-// dcnLocation is point (i, j)'s sampling location for output (oh, ow), from
-// the DCNv3Geom doc comment.
-func dcnLocation(g backend.DCNv3Geom, oh, ow, i, j int, offX, offY float64) (x, y float64) {
-	cx, cy := g.DW*(g.KW-1)/2, g.DH*(g.KH-1)/2
-	x = float64(ow*g.SW-g.PW+cx) + (float64(i*g.DW-cx)+offX)*g.OffsetScale
-	y = float64(oh*g.SH-g.PH+cy) + (float64(j*g.DH-cy)+offY)*g.OffsetScale
-	return x, y
-}
-
-// dcnEachPoint calls fn for every output pixel, group and point (i over
-// kernel columns, j over rows) with the point's location, the flat index of
-// its mask entry and of the output pixel.
-func dcnEachPoint(g backend.DCNv3Geom, offset []float64, fn func(n, gi int, x, y float64, mi, pix int)) {
-	for n := 0; n < g.N; n++ {
-		for oh := 0; oh < g.OH; oh++ {
-			for ow := 0; ow < g.OW; ow++ {
-				pix := (n*g.OH+oh)*g.OW + ow
-				for gi := 0; gi < g.G; gi++ {
-					for i := 0; i < g.KW; i++ {
-						for j := 0; j < g.KH; j++ {
-							mi := (pix*g.G+gi)*g.P() + i*g.KH + j
-							x, y := dcnLocation(g, oh, ow, i, j, offset[2*mi], offset[2*mi+1])
-							fn(n, gi, x, y, mi, pix)
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
-// dcnNaive is a float64 reference of the DCNv3 core, in plain loops.
-func dcnNaive(g backend.DCNv3Geom, value, offset, mask []float64) []float64 {
-	C := g.G * g.D
-	out := make([]float64, g.N*g.OH*g.OW*C)
-	dcnEachPoint(g, offset, func(n, gi int, x, y float64, mi, pix int) {
-		if !(x > -1 && x < float64(g.W) && y > -1 && y < float64(g.H)) {
-			return
-		}
-		x0, y0 := math.Floor(x), math.Floor(y)
-		for _, cy := range []float64{y0, y0 + 1} {
-			for _, cx := range []float64{x0, x0 + 1} {
-				if cy < 0 || cy >= float64(g.H) || cx < 0 || cx >= float64(g.W) {
-					continue
-				}
-				wt := (1 - math.Abs(x-cx)) * (1 - math.Abs(y-cy))
-				base := ((n*g.H+int(cy))*g.W + int(cx)) * C
-				for d := 0; d < g.D; d++ {
-					out[pix*C+gi*g.D+d] += mask[mi] * wt * value[base+gi*g.D+d]
-				}
-			}
-		}
-	})
-	return out
-}
-
-// dcnCoverage counts points with all four corners in the image, with some
-// outside, and wholly outside (-1 < x < W, -1 < y < H fails).
-func dcnCoverage(g backend.DCNv3Geom, offset []float64) (full, partial, outside int) {
-	dcnEachPoint(g, offset, func(_, _ int, x, y float64, _, _ int) {
-		switch {
-		case !(x > -1 && x < float64(g.W) && y > -1 && y < float64(g.H)):
-			outside++
-		case x >= 0 && x < float64(g.W-1) && y >= 0 && y < float64(g.H-1):
-			full++
-		default:
-			partial++
-		}
-	})
-	return full, partial, outside
-}
-
 func TestDCNv3CoreForwardMatchesNaive(t *testing.T) {
 	r := testRNG(t)
 	for _, c := range dcnTestCases {
 		v, o, m := c.inputs(r)
 		g := c.geom()
-		full, partial, outside := dcnCoverage(g, o.Float64s())
+		full, partial, outside := backendtest.DCNv3Coverage(g, o.Float64s())
 		require.True(t, full > 0 && partial > 0 && outside > 0, "%s: coverage %d/%d/%d", c.name, full, partial, outside)
-		want := dcnNaive(g, v.Float64s(), o.Float64s(), m.Float64s())
+		want := backendtest.DCNv3Ref(g, v.Float64s(), o.Float64s(), m.Float64s())
 		for _, dt := range []DType{Float64, Float32} {
 			out := DCNv3Core(v.Cast(dt), o.Cast(dt), m.Cast(dt), c.opts)
 			require.Equal(t, []int{c.n, c.oh, c.ow, c.c}, out.Shape(), c.name)
@@ -191,14 +118,14 @@ func TestDCNv3CoreGradientSubsets(t *testing.T) {
 
 func TestDCNv3CoreGolden(t *testing.T) {
 	for _, gc := range loadGolden(t, "dcnv3") {
-		pad := gc.attrInt(t, "pad")
+		pad := gc.AttrInt(t, "pad")
 		if pad == 0 {
 			pad = -1 // explicit no padding
 		}
 		opts := DCNv3Options{
-			KernelH: gc.attrInt(t, "kernel_h"), KernelW: gc.attrInt(t, "kernel_w"),
-			Stride: gc.attrInt(t, "stride"), Pad: pad, Dilation: gc.attrInt(t, "dilation"),
-			Groups: gc.attrInt(t, "groups"), OffsetScale: gc.attrFloat(t, "offset_scale"),
+			KernelH: gc.AttrInt(t, "kernel_h"), KernelW: gc.AttrInt(t, "kernel_w"),
+			Stride: gc.AttrInt(t, "stride"), Pad: pad, Dilation: gc.AttrInt(t, "dilation"),
+			Groups: gc.AttrInt(t, "groups"), OffsetScale: gc.AttrFloat(t, "offset_scale"),
 		}
 		for _, dt := range []DType{Float64, Float32} {
 			v := gc.tensor(t, "value", dt).SetRequiresGrad(true)
@@ -207,7 +134,7 @@ func TestDCNv3CoreGolden(t *testing.T) {
 			if dt == Float64 {
 				// Each case must pit grid_sample's zero padding against our
 				// bounds rule: points inside, straddling the border, outside.
-				full, partial, outside := dcnCoverage(dcnv3Geom(v, o, m, opts), o.Float64s())
+				full, partial, outside := backendtest.DCNv3Coverage(dcnv3Geom(v, o, m, opts), o.Float64s())
 				require.True(t, full > 0 && partial > 0 && outside > 0, "%s: coverage %d/%d/%d", gc.Name, full, partial, outside)
 			}
 			out := DCNv3Core(v, o, m, opts)
@@ -219,23 +146,12 @@ func TestDCNv3CoreGolden(t *testing.T) {
 				tol = 1e-5
 			}
 			what := gc.Name + " " + dt.String()
-			closeTo(t, what+" out", out, gc.values(t, "out"), tol)
-			closeTo(t, what+" grad_value", v.Grad(), gc.values(t, "grad_value"), tol)
-			closeTo(t, what+" grad_offset", o.Grad(), gc.values(t, "grad_offset"), tol)
-			closeTo(t, what+" grad_mask", m.Grad(), gc.values(t, "grad_mask"), tol)
+			closeTo(t, what+" out", out, gc.Values(t, "out"), tol)
+			closeTo(t, what+" grad_value", v.Grad(), gc.Values(t, "grad_value"), tol)
+			closeTo(t, what+" grad_offset", o.Grad(), gc.Values(t, "grad_offset"), tol)
+			closeTo(t, what+" grad_mask", m.Grad(), gc.Values(t, "grad_mask"), tol)
 		}
 	}
-}
-
-// opPanicText runs f and returns the text of its panic ("" if none).
-func opPanicText(f func()) (msg string) {
-	defer func() {
-		if r := recover(); r != nil {
-			msg = fmt.Sprint(r)
-		}
-	}()
-	f()
-	return ""
 }
 
 func TestDCNv3CoreShapeErrors(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"allnet/engine/backend"
 )
 
 // topKRef ranks each row of cols values: larger first, NaN largest, lower
@@ -102,11 +104,7 @@ func gatherRef(x []float64, idx []int32, outer, dim, m, inner int) []float64 {
 func randIndex(rng *rand.Rand, shape []int, axis, m, n int) *Tensor {
 	s := append([]int(nil), shape...)
 	s[axis] = m
-	total := 1
-	for _, d := range s {
-		total *= d
-	}
-	v := make([]int32, total)
+	v := make([]int32, backend.NumElements(s))
 	for i := range v {
 		v[i] = int32(rng.IntN(n))
 	}

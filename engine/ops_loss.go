@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"allnet/engine/backend"
 )
@@ -40,7 +41,7 @@ func crossEntropyMap(logits, labels *Tensor, ignore int) *Tensor {
 	labels.mustDType("CrossEntropy", Int32)
 	ok := len(logits.shape) >= 2 && labels.dev == logits.dev && len(labels.shape) == len(logits.shape)-1
 	if ok {
-		ok = labels.shape[0] == logits.shape[0] && sameShape(labels.shape[1:], logits.shape[2:])
+		ok = labels.shape[0] == logits.shape[0] && slices.Equal(labels.shape[1:], logits.shape[2:])
 	}
 	if !ok {
 		panic(fmt.Sprintf("engine: CrossEntropy: logits %v with labels %v (want (N, K, ...) and (N, ...) on one device)", logits.shape, labels.shape))
@@ -172,7 +173,7 @@ func NormalsL1(pred, target *Tensor) *Tensor {
 // device.
 func checkPair(op string, a, b *Tensor) {
 	a.mustFloat(op)
-	if !sameShape(a.shape, b.shape) || a.dtype != b.dtype || a.dev != b.dev {
+	if !slices.Equal(a.shape, b.shape) || a.dtype != b.dtype || a.dev != b.dev {
 		panic(fmt.Sprintf("engine: %s: %v%v and %v%v differ (want one shape, dtype and device)", op, a.dtype, a.shape, b.dtype, b.shape))
 	}
 }

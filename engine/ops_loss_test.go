@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"allnet/engine/backend"
 )
 
 // Naive float64 references of the losses, written from the doc comments.
@@ -116,11 +118,7 @@ func normalsRef(p, t []float64, n, c, inner int) float64 {
 
 // randLabels returns int32 labels in [0, k) with about a fifth set to ignore.
 func randLabels(rng *rand.Rand, k, ignore int, shape ...int) *Tensor {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	v := make([]int32, n)
+	v := make([]int32, backend.NumElements(shape))
 	for i := range v {
 		v[i] = int32(rng.IntN(k))
 		if rng.IntN(5) == 0 {
@@ -132,11 +130,7 @@ func randLabels(rng *rand.Rand, k, ignore int, shape ...int) *Tensor {
 
 // randMask returns a float64 0/1 tensor, 1 with probability p.
 func randMask(rng *rand.Rand, p float64, shape ...int) *Tensor {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	v := make([]float64, n)
+	v := make([]float64, backend.NumElements(shape))
 	for i := range v {
 		if rng.Float64() < p {
 			v[i] = 1
@@ -301,39 +295,39 @@ func TestLossGolden(t *testing.T) {
 		for _, tc := range goldenTols {
 			x := goldenInput(t, c, "x", tc.dt)
 			var tg *Tensor
-			if c.has("grad_t") {
+			if c.Has("grad_t") {
 				tg = goldenInput(t, c, "t", tc.dt)
-			} else if c.has("t") {
+			} else if c.Has("t") {
 				tg = c.tensor(t, "t", tc.dt)
 			}
 			var loss *Tensor
 			switch op := c.Attrs["op"]; op {
 			case "cross_entropy":
-				loss = CrossEntropy(x, c.tensor(t, "labels", Int32), c.attrInt(t, "ignore"))
+				loss = CrossEntropy(x, c.tensor(t, "labels", Int32), c.AttrInt(t, "ignore"))
 			case "depth_l1":
 				loss = DepthL1(x, tg)
 			case "masked_l1":
 				loss = MaskedL1(x, tg, c.tensor(t, "mask", tc.dt))
 			case "bce_logits":
-				loss = BCEWithLogits(x, tg, c.attrFloat(t, "pos_weight"))
+				loss = BCEWithLogits(x, tg, c.AttrFloat(t, "pos_weight"))
 			case "balanced_bce":
 				var v *Tensor
-				if c.has("valid") {
+				if c.Has("valid") {
 					v = c.tensor(t, "valid", tc.dt)
 				}
-				loss = BalancedBCEWithLogits(x, tg, c.attrFloat(t, "pos_weight"), v)
+				loss = BalancedBCEWithLogits(x, tg, c.AttrFloat(t, "pos_weight"), v)
 			case "charbonnier":
-				loss = Charbonnier(x, tg, c.attrFloat(t, "eps"))
+				loss = Charbonnier(x, tg, c.AttrFloat(t, "eps"))
 			case "normals_l1":
 				loss = NormalsL1(x, tg)
 			default:
 				t.Fatalf("%s: unknown op %v", c.Name, op)
 			}
 			require.Equal(t, []int{}, loss.Shape(), c.Name)
-			closeTo(t, c.Name+" loss", loss, c.values(t, "loss"), tc.tol)
+			closeTo(t, c.Name+" loss", loss, c.Values(t, "loss"), tc.tol)
 			loss.Backward()
 			goldenGrad(t, c, "grad_x", x, tc.tol)
-			if c.has("grad_t") {
+			if c.Has("grad_t") {
 				goldenGrad(t, c, "grad_t", tg, tc.tol)
 			}
 		}

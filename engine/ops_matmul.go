@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 
 	"allnet/engine/backend"
 )
@@ -86,7 +87,7 @@ func batchOperand(x *Tensor, batchShape []int) (*Tensor, int) {
 	if backend.NumElements(own) == 1 {
 		return x, 0
 	}
-	if sameShape(own, batchShape) {
+	if slices.Equal(own, batchShape) {
 		return x, mat
 	}
 	full := append(append([]int(nil), batchShape...), x.shape[r-2:]...)

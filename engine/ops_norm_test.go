@@ -116,14 +116,14 @@ func TestLayerNormGolden(t *testing.T) {
 		for _, tc := range goldenTols {
 			x := goldenInput(t, c, "x", tc.dt)
 			gamma, beta := goldenInput(t, c, "gamma", tc.dt), goldenInput(t, c, "beta", tc.dt)
-			eps := c.attrFloat(t, "eps")
+			eps := c.AttrFloat(t, "eps")
 			var out *Tensor
-			if c.attrBool("channels_first") {
+			if c.AttrBool("channels_first") {
 				out = LayerNormChannels(x, gamma, beta, eps)
 			} else {
 				out = LayerNorm(x, gamma, beta, eps)
 			}
-			closeTo(t, c.Name+" out", out, c.values(t, "out"), tc.tol)
+			closeTo(t, c.Name+" out", out, c.Values(t, "out"), tc.tol)
 			goldenBackward(t, c, out)
 			goldenGrad(t, c, "grad_x", x, tc.tol)
 			goldenGrad(t, c, "grad_gamma", gamma, tc.tol)
@@ -228,10 +228,10 @@ func TestBatchNormGolden(t *testing.T) {
 			x := goldenInput(t, c, "x", tc.dt)
 			gamma, beta := goldenInput(t, c, "gamma", tc.dt), goldenInput(t, c, "beta", tc.dt)
 			rm, rv := c.tensor(t, "running_mean", tc.dt), c.tensor(t, "running_var", tc.dt)
-			out := BatchNorm(x, gamma, beta, rm, rv, c.attrBool("training"), c.attrFloat(t, "momentum"), c.attrFloat(t, "eps"))
-			closeTo(t, c.Name+" out", out, c.values(t, "out"), tc.tol)
-			closeTo(t, c.Name+" running mean", rm, c.values(t, "running_mean_after"), tc.tol)
-			closeTo(t, c.Name+" running var", rv, c.values(t, "running_var_after"), tc.tol)
+			out := BatchNorm(x, gamma, beta, rm, rv, c.AttrBool("training"), c.AttrFloat(t, "momentum"), c.AttrFloat(t, "eps"))
+			closeTo(t, c.Name+" out", out, c.Values(t, "out"), tc.tol)
+			closeTo(t, c.Name+" running mean", rm, c.Values(t, "running_mean_after"), tc.tol)
+			closeTo(t, c.Name+" running var", rv, c.Values(t, "running_var_after"), tc.tol)
 			goldenBackward(t, c, out)
 			goldenGrad(t, c, "grad_x", x, tc.tol)
 			goldenGrad(t, c, "grad_gamma", gamma, tc.tol)

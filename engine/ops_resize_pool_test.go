@@ -64,18 +64,26 @@ func adaptiveWindow(in, out int) func(int) (int, int, int) {
 	}
 }
 
-func TestResizeMatchesFormula(t *testing.T) {
-	for _, s := range [][6]int{{2, 3, 4, 5, 8, 10}, {1, 2, 13, 11, 5, 7}, {2, 1, 5, 7, 12, 9}, {1, 2, 6, 6, 6, 6}, {1, 1, 1, 3, 4, 2}} {
+// checkResample runs op, which maps (N, C, H, W) to (N, C, OH, OW), on
+// random inputs for each case {N, C, H, W, OH, OW}: the shape, float64 and
+// float32 values against ref, and gradients.
+func checkResample(t *testing.T, cases [][6]int, op func(x *Tensor, oh, ow int) *Tensor, ref func(x []float64, s [6]int) []float64) {
+	for _, s := range cases {
 		t.Run(fmt.Sprint(s), func(t *testing.T) {
 			x := randT(testRNG(t), s[0], s[1], s[2], s[3])
-			want := refResize(x.Float64s(), s[0], s[1], s[2], s[3], s[4], s[5])
-			out := Resize(x, s[4], s[5])
+			want := ref(x.Float64s(), s)
+			out := op(x, s[4], s[5])
 			require.Equal(t, []int{s[0], s[1], s[4], s[5]}, out.Shape())
 			closeTo(t, "float64", out, want, 1e-12)
-			closeTo(t, "float32", Resize(x.Cast(Float32), s[4], s[5]), want, 1e-5)
-			gradCheck(t, func(in []*Tensor) *Tensor { return Resize(in[0], s[4], s[5]) }, x)
+			closeTo(t, "float32", op(x.Cast(Float32), s[4], s[5]), want, 1e-5)
+			gradCheck(t, func(in []*Tensor) *Tensor { return op(in[0], s[4], s[5]) }, x)
 		})
 	}
+}
+
+func TestResizeMatchesFormula(t *testing.T) {
+	checkResample(t, [][6]int{{2, 3, 4, 5, 8, 10}, {1, 2, 13, 11, 5, 7}, {2, 1, 5, 7, 12, 9}, {1, 2, 6, 6, 6, 6}, {1, 1, 1, 3, 4, 2}},
+		Resize, func(x []float64, s [6]int) []float64 { return refResize(x, s[0], s[1], s[2], s[3], s[4], s[5]) })
 }
 
 func TestAvgPool2dMatchesFormula(t *testing.T) {
@@ -108,17 +116,10 @@ func TestAvgPool2dMatchesFormula(t *testing.T) {
 }
 
 func TestAdaptiveAvgPool2dMatchesFormula(t *testing.T) {
-	for _, s := range [][6]int{{2, 3, 7, 7, 3, 3}, {2, 2, 5, 4, 3, 3}, {1, 2, 6, 9, 4, 2}, {2, 3, 5, 6, 1, 1}, {1, 1, 3, 2, 5, 4}} {
-		t.Run(fmt.Sprint(s), func(t *testing.T) {
-			x := randT(testRNG(t), s[0], s[1], s[2], s[3])
-			want := refAvgPool(x.Float64s(), s[0], s[1], s[2], s[3], s[4], s[5], adaptiveWindow(s[2], s[4]), adaptiveWindow(s[3], s[5]))
-			out := AdaptiveAvgPool2d(x, s[4], s[5])
-			require.Equal(t, []int{s[0], s[1], s[4], s[5]}, out.Shape())
-			closeTo(t, "float64", out, want, 1e-12)
-			closeTo(t, "float32", AdaptiveAvgPool2d(x.Cast(Float32), s[4], s[5]), want, 1e-5)
-			gradCheck(t, func(in []*Tensor) *Tensor { return AdaptiveAvgPool2d(in[0], s[4], s[5]) }, x)
+	checkResample(t, [][6]int{{2, 3, 7, 7, 3, 3}, {2, 2, 5, 4, 3, 3}, {1, 2, 6, 9, 4, 2}, {2, 3, 5, 6, 1, 1}, {1, 1, 3, 2, 5, 4}},
+		AdaptiveAvgPool2d, func(x []float64, s [6]int) []float64 {
+			return refAvgPool(x, s[0], s[1], s[2], s[3], s[4], s[5], adaptiveWindow(s[2], s[4]), adaptiveWindow(s[3], s[5]))
 		})
-	}
 }
 
 func TestGlobalAvgPoolIsChannelMean(t *testing.T) {
@@ -136,12 +137,12 @@ func TestResizePoolGolden(t *testing.T) {
 			run := func(x *Tensor) *Tensor {
 				switch op {
 				case "resize":
-					return Resize(x, gc.attrInt(t, "oh"), gc.attrInt(t, "ow"))
+					return Resize(x, gc.AttrInt(t, "oh"), gc.AttrInt(t, "ow"))
 				case "adaptive_avg_pool":
-					return AdaptiveAvgPool2d(x, gc.attrInt(t, "oh"), gc.attrInt(t, "ow"))
+					return AdaptiveAvgPool2d(x, gc.AttrInt(t, "oh"), gc.AttrInt(t, "ow"))
 				case "avg_pool":
-					return AvgPool2d(x, [2]int{gc.attrInt(t, "kh"), gc.attrInt(t, "kw")},
-						[2]int{gc.attrInt(t, "sh"), gc.attrInt(t, "sw")}, [2]int{gc.attrInt(t, "ph"), gc.attrInt(t, "pw")})
+					return AvgPool2d(x, [2]int{gc.AttrInt(t, "kh"), gc.AttrInt(t, "kw")},
+						[2]int{gc.AttrInt(t, "sh"), gc.AttrInt(t, "sw")}, [2]int{gc.AttrInt(t, "ph"), gc.AttrInt(t, "pw")})
 				}
 				t.Fatalf("unknown op %q", op)
 				return nil
@@ -153,9 +154,9 @@ func TestResizePoolGolden(t *testing.T) {
 				}
 				x := gc.tensor(t, "x", dt).SetRequiresGrad(true)
 				out := run(x)
-				closeTo(t, fmt.Sprintf("%v out", dt), out, gc.values(t, "out"), tol)
+				closeTo(t, fmt.Sprintf("%v out", dt), out, gc.Values(t, "out"), tol)
 				SumAll(Mul(out, gc.tensor(t, "r", dt))).Backward()
-				closeTo(t, fmt.Sprintf("%v grad_x", dt), x.Grad(), gc.values(t, "grad_x"), tol)
+				closeTo(t, fmt.Sprintf("%v grad_x", dt), x.Grad(), gc.Values(t, "grad_x"), tol)
 			}
 		})
 	}
@@ -164,13 +165,9 @@ func TestResizePoolGolden(t *testing.T) {
 func TestResizePoolMisusePanicsNamingShapes(t *testing.T) {
 	panicsWith := func(want string, fn func()) {
 		t.Helper()
-		defer func() {
-			t.Helper()
-			r := recover()
-			require.NotNil(t, r, want)
-			require.Contains(t, fmt.Sprint(r), want)
-		}()
-		fn()
+		msg := opPanicText(fn)
+		require.NotEmpty(t, msg, want)
+		require.Contains(t, msg, want)
 	}
 	x := Zeros(1, 2, 5, 5)
 	panicsWith("Resize: input [2 5 5]", func() { Resize(Zeros(2, 5, 5), 3, 3) })

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 
 	"allnet/engine/backend"
 )
@@ -95,7 +96,7 @@ func Transpose(x *Tensor, a, b int) *Tensor {
 // Expand broadcasts x to shape (NumPy rules) by copying.
 func Expand(x *Tensor, shape ...int) *Tensor {
 	s := BroadcastShapes("Expand", x.shape, shape)
-	if !sameShape(s, shape) {
+	if !slices.Equal(s, shape) {
 		panic(fmt.Sprintf("engine: Expand: shape %v does not broadcast to %v", x.shape, shape))
 	}
 	out := x.like(s...)

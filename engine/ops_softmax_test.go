@@ -7,40 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// goldenTols are the replay tolerances of PyTorch fixtures per dtype.
-var goldenTols = []struct {
-	dt  DType
-	tol float64
-}{{Float64, 1e-10}, {Float32, 1e-5}}
-
-// goldenInput returns the case's tensor name as dt, requiring grad, or nil
-// when the case lacks it.
-func goldenInput(t *testing.T, c goldenCase, name string, dt DType) *Tensor {
-	t.Helper()
-	if !c.has(name) {
-		return nil
-	}
-	return c.tensor(t, name, dt).SetRequiresGrad(true)
-}
-
-// goldenBackward back-propagates sum(out * r) with the case's r.
-func goldenBackward(t *testing.T, c goldenCase, out *Tensor) {
-	t.Helper()
-	SumAll(Mul(out, c.tensor(t, "r", out.DType()))).Backward()
-}
-
-// goldenGrad checks x's gradient against the case's tensor name (skipped when
-// x is nil).
-func goldenGrad(t *testing.T, c goldenCase, name string, x *Tensor, tol float64) {
-	t.Helper()
-	if x == nil {
-		return
-	}
-	require.NotNil(t, x.Grad(), "%s: %s missing", c.Name, name)
-	require.Equal(t, c.Tensors[name].Shape, x.Grad().Shape(), "%s: %s shape", c.Name, name)
-	closeTo(t, c.Name+" "+name, x.Grad(), c.values(t, name), tol)
-}
-
 // softmaxRef is the composition exp(x) / sum(exp(x)) (or its log) along axis.
 func softmaxRef(x *Tensor, axis int, log bool) *Tensor {
 	e := Exp(x)
@@ -97,12 +63,12 @@ func TestSoftmaxGolden(t *testing.T) {
 		for _, tc := range goldenTols {
 			x := goldenInput(t, c, "x", tc.dt)
 			var out *Tensor
-			if c.attrBool("log") {
-				out = LogSoftmax(x, c.attrInt(t, "axis"))
+			if c.AttrBool("log") {
+				out = LogSoftmax(x, c.AttrInt(t, "axis"))
 			} else {
-				out = Softmax(x, c.attrInt(t, "axis"))
+				out = Softmax(x, c.AttrInt(t, "axis"))
 			}
-			closeTo(t, c.Name+" out", out, c.values(t, "out"), tc.tol)
+			closeTo(t, c.Name+" out", out, c.Values(t, "out"), tc.tol)
 			goldenBackward(t, c, out)
 			goldenGrad(t, c, "grad_x", x, tc.tol)
 		}

@@ -11,6 +11,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"allnet/engine/backend"
@@ -77,25 +78,25 @@ func Full(dev backend.Backend, dt DType, v float64, shape ...int) *Tensor {
 
 // FromFloat32 returns a float32 tensor on dev holding a copy of data.
 func FromFloat32(dev backend.Backend, data []float32, shape ...int) *Tensor {
-	t := New(dev, Float32, shape...)
-	checkDataLen("FromFloat32", len(data), shape)
-	dev.Upload(t.buf, append([]float32(nil), data...))
-	return t
+	return fromSlice("FromFloat32", dev, Float32, data, shape)
 }
 
 // FromFloat64 returns a float64 tensor on dev holding a copy of data.
 func FromFloat64(dev backend.Backend, data []float64, shape ...int) *Tensor {
-	t := New(dev, Float64, shape...)
-	checkDataLen("FromFloat64", len(data), shape)
-	dev.Upload(t.buf, append([]float64(nil), data...))
-	return t
+	return fromSlice("FromFloat64", dev, Float64, data, shape)
 }
 
 // FromInt32 returns an int32 tensor on dev holding a copy of data.
 func FromInt32(dev backend.Backend, data []int32, shape ...int) *Tensor {
-	t := New(dev, Int32, shape...)
-	checkDataLen("FromInt32", len(data), shape)
-	dev.Upload(t.buf, append([]int32(nil), data...))
+	return fromSlice("FromInt32", dev, Int32, data, shape)
+}
+
+// fromSlice returns a tensor of dtype dt (that of T) on dev holding a copy
+// of data; op names the caller in the panic on a length mismatch.
+func fromSlice[T float32 | float64 | int32](op string, dev backend.Backend, dt DType, data []T, shape []int) *Tensor {
+	t := New(dev, dt, shape...)
+	checkDataLen(op, len(data), shape)
+	dev.Upload(t.buf, append([]T(nil), data...))
 	return t
 }
 
@@ -248,7 +249,7 @@ func (t *Tensor) Clone() *Tensor {
 // live on another backend). It records no gradient: use it for parameter
 // loading and optimiser updates.
 func (t *Tensor) CopyFrom(src *Tensor) {
-	if !sameShape(t.shape, src.shape) || t.dtype != src.dtype {
+	if !slices.Equal(t.shape, src.shape) || t.dtype != src.dtype {
 		panic(fmt.Sprintf("engine: CopyFrom: %v%v from %v%v", t.dtype, t.shape, src.dtype, src.shape))
 	}
 	src = src.To(t.dev)
@@ -277,18 +278,6 @@ func (t *Tensor) axis(op string, a int) int {
 		panic(fmt.Sprintf("engine: %s: axis %d out of range for shape %v", op, a, t.shape))
 	}
 	return a
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // like returns a new zero tensor with t's dtype, device and the given shape.

@@ -33,14 +33,21 @@ func attnBenchFlops(g backend.AttnGeom) float64 {
 	return 2 * float64(g.Batch*g.Lq*g.Lk*(g.D+g.DV))
 }
 
+// attnBenchInputs returns random float32 q, k, v for g and the buffers of
+// the forward's out and lse.
+func attnBenchInputs(r *rand.Rand, g backend.AttnGeom) (q, k, v, out, lse *Buffer) {
+	q, k, v = benchRandBuffer(r, g.Batch*g.Lq*g.D), benchRandBuffer(r, g.Batch*g.Lk*g.D), benchRandBuffer(r, g.Batch*g.Lk*g.DV)
+	out, lse = NewBuffer(backend.Float32, g.Batch*g.Lq*g.DV), NewBuffer(backend.Float32, g.Batch*g.Lq)
+	return q, k, v, out, lse
+}
+
 func BenchmarkAttentionForward(b *testing.B) {
 	c := New()
 	for _, g := range attnBenchGeoms {
 		g.Scale = 1 / math.Sqrt(float64(g.D))
 		b.Run(fmt.Sprintf("B%d_L%d_D%d", g.Batch, g.Lq, g.D), func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 2))
-			q, k, v := benchRandBuffer(r, g.Batch*g.Lq*g.D), benchRandBuffer(r, g.Batch*g.Lk*g.D), benchRandBuffer(r, g.Batch*g.Lk*g.DV)
-			out, lse := NewBuffer(backend.Float32, g.Batch*g.Lq*g.DV), NewBuffer(backend.Float32, g.Batch*g.Lq)
+			q, k, v, out, lse := attnBenchInputs(r, g)
 			for b.Loop() {
 				c.Attention(out, lse, q, k, v, nil, g)
 			}
@@ -55,8 +62,7 @@ func BenchmarkAttentionBackward(b *testing.B) {
 		g.Scale = 1 / math.Sqrt(float64(g.D))
 		b.Run(fmt.Sprintf("B%d_L%d_D%d", g.Batch, g.Lq, g.D), func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 2))
-			q, k, v := benchRandBuffer(r, g.Batch*g.Lq*g.D), benchRandBuffer(r, g.Batch*g.Lk*g.D), benchRandBuffer(r, g.Batch*g.Lk*g.DV)
-			out, lse := NewBuffer(backend.Float32, g.Batch*g.Lq*g.DV), NewBuffer(backend.Float32, g.Batch*g.Lq)
+			q, k, v, out, lse := attnBenchInputs(r, g)
 			c.Attention(out, lse, q, k, v, nil, g)
 			dOut := benchRandBuffer(r, g.Batch*g.Lq*g.DV)
 			dq, dk, dv := NewBuffer(backend.Float32, g.Batch*g.Lq*g.D), NewBuffer(backend.Float32, g.Batch*g.Lk*g.D),

@@ -19,22 +19,17 @@ var convBenchCases = []struct {
 
 // BenchmarkIm2col times Im2col in float32; bytes are those of col written.
 func BenchmarkIm2col(b *testing.B) {
-	c := New()
-	for _, bc := range convBenchCases {
-		b.Run(bc.name, func(b *testing.B) {
-			g := bc.g
-			img := c.Alloc(backend.Float32, g.N*g.C*g.H*g.W)
-			col := c.Alloc(backend.Float32, g.N*g.C*g.KH*g.KW*g.OutH()*g.OutW())
-			b.SetBytes(int64(col.Len()) * 4)
-			for b.Loop() {
-				c.Im2col(col, img, g)
-			}
-		})
-	}
+	benchConvCols(b, func(c *CPU, img, col backend.Buffer, g backend.ConvGeom) { c.Im2col(col, img, g) })
 }
 
 // BenchmarkCol2im times Col2im in float32; bytes are those of col read.
 func BenchmarkCol2im(b *testing.B) {
+	benchConvCols(b, func(c *CPU, img, col backend.Buffer, g backend.ConvGeom) { c.Col2im(img, col, g) })
+}
+
+// benchConvCols times op, Im2col or Col2im, on each of convBenchCases with
+// float32 img and col buffers; bytes are those of col.
+func benchConvCols(b *testing.B, op func(c *CPU, img, col backend.Buffer, g backend.ConvGeom)) {
 	c := New()
 	for _, bc := range convBenchCases {
 		b.Run(bc.name, func(b *testing.B) {
@@ -43,7 +38,7 @@ func BenchmarkCol2im(b *testing.B) {
 			col := c.Alloc(backend.Float32, g.N*g.C*g.KH*g.KW*g.OutH()*g.OutW())
 			b.SetBytes(int64(col.Len()) * 4)
 			for b.Loop() {
-				c.Col2im(img, col, g)
+				op(c, img, col, g)
 			}
 		})
 	}

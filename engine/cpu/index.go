@@ -143,10 +143,7 @@ func (*CPU) Gather(dst, src, idx backend.Buffer, outer, srcDim, idxDim, inner in
 	checkLen("Gather", "idx", idx, n)
 	ix := ints(idx)
 	checkIndices("Gather", ix, outer, idxDim, inner, srcDim)
-	d, s := buf(dst), buf(src)
-	if d.dtype != s.dtype {
-		panic(fmt.Sprintf("cpu: Gather from %v into %v", s.dtype, d.dtype))
-	}
+	d, s := sameDtype("Gather", dst, src)
 	switch d.dtype {
 	case backend.Float32:
 		gather(d.F32, s.F32, ix, outer, srcDim, idxDim, inner)
@@ -183,10 +180,7 @@ func (*CPU) ScatterAdd(dst, src, idx backend.Buffer, outer, dstDim, idxDim, inne
 	checkLen("ScatterAdd", "idx", idx, n)
 	ix := ints(idx)
 	checkIndices("ScatterAdd", ix, outer, idxDim, inner, dstDim)
-	d, s := buf(dst), buf(src)
-	if d.dtype != s.dtype {
-		panic(fmt.Sprintf("cpu: ScatterAdd from %v into %v", s.dtype, d.dtype))
-	}
+	d, s := sameDtype("ScatterAdd", dst, src)
 	switch d.dtype {
 	case backend.Float32:
 		scatterAdd(d.F32, s.F32, ix, outer, dstDim, idxDim, inner)

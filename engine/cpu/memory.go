@@ -140,10 +140,7 @@ func (*CPU) Copy(dst, src backend.Strided, shape []int, accumulate bool) {
 	if n == 0 {
 		return
 	}
-	d, s := buf(dst.Buf), buf(src.Buf)
-	if d.dtype != s.dtype {
-		panic(fmt.Sprintf("cpu: Copy from %v into %v", s.dtype, d.dtype))
-	}
+	d, s := sameDtype("Copy", dst.Buf, src.Buf)
 	switch d.dtype {
 	case backend.Float32:
 		stridedCopy(d.F32, s.F32, dst, src, shape, accumulate)
@@ -152,6 +149,16 @@ func (*CPU) Copy(dst, src backend.Strided, shape []int, accumulate bool) {
 	default:
 		stridedCopy(d.I32, s.I32, dst, src, shape, accumulate)
 	}
+}
+
+// sameDtype returns the buffers behind dst and src, panicking unless they
+// hold one dtype.
+func sameDtype(op string, dst, src backend.Buffer) (d, s *Buffer) {
+	d, s = buf(dst), buf(src)
+	if d.dtype != s.dtype {
+		panic(fmt.Sprintf("cpu: %s from %v into %v", op, s.dtype, d.dtype))
+	}
+	return d, s
 }
 
 type number interface {

@@ -1,78 +1,43 @@
 package optim
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"allnet/engine"
 	"allnet/engine/backend/backendtest"
+	"allnet/engine/internal/golden"
 )
 
 // The fixture engine/testdata/golden/optim.json is written by
-// scripts/golden/gen_optim.py with PyTorch (same layout as engine's
-// golden_test.go reads).
+// scripts/golden/gen_optim.py with PyTorch (read by engine/internal/golden,
+// as engine's golden tests read theirs).
 
 const goldenTol = 1e-12
 
-type goldenCase struct {
-	Name    string         `json:"name"`
-	Attrs   map[string]any `json:"attrs"`
-	Tensors map[string]struct {
-		Shape []int     `json:"shape"`
-		Data  []float64 `json:"data"`
-	} `json:"tensors"`
-}
+type goldenCase struct{ golden.Case }
 
 // loadOptimGolden returns the fixture's cases by name.
 func loadOptimGolden(t *testing.T) map[string]goldenCase {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "golden", "optim.json"))
-	if err != nil {
-		t.Fatalf("golden fixture: %v (regenerate with scripts/golden/gen_optim.py)", err)
-	}
-	var f struct {
-		Cases []goldenCase `json:"cases"`
-	}
-	if err := json.Unmarshal(raw, &f); err != nil {
-		t.Fatalf("golden fixture: %v", err)
-	}
 	out := map[string]goldenCase{}
-	for _, c := range f.Cases {
-		out[c.Name] = c
+	for _, c := range golden.Load(t, filepath.Join("..", "testdata", "golden"), "optim") {
+		out[c.Name] = goldenCase{c}
 	}
 	return out
-}
-
-func (c goldenCase) data(t *testing.T, name string) []float64 {
-	t.Helper()
-	g, ok := c.Tensors[name]
-	if !ok {
-		t.Fatalf("golden case %s has no tensor %q", c.Name, name)
-	}
-	return g.Data
 }
 
 // row returns the s-th of the (steps, ...) stacked tensor's rows as a
 // float64 CPU tensor of the row shape.
 func (c goldenCase) row(t *testing.T, name string, s int) *engine.Tensor {
 	t.Helper()
-	g := c.Tensors[name]
+	g := c.Get(t, name)
 	n := len(g.Data) / g.Shape[0]
 	return engine.FromFloat64(engine.CPU(), g.Data[s*n:(s+1)*n], g.Shape[1:]...)
 }
 
-func (c goldenCase) num(t *testing.T, name string) float64 {
-	t.Helper()
-	v, ok := c.Attrs[name].(float64)
-	if !ok {
-		t.Fatalf("golden case %s: attribute %q missing or not a number", c.Name, name)
-	}
-	return v
-}
-
+// skips reports whether step s is listed in the attribute skip_b.
 func (c goldenCase) skips(s int) bool {
 	l, _ := c.Attrs["skip_b"].([]any)
 	for _, v := range l {
@@ -87,11 +52,11 @@ func (c goldenCase) skips(s int) bool {
 // weight decay), comparing both after every step and the final moments.
 func replay(t *testing.T, c goldenCase, newOpt func(ps []*engine.Tensor, noDecay func(string) bool) Optimizer, slots ...string) {
 	t.Helper()
-	a := engine.FromFloat64(engine.CPU(), c.data(t, "a0"), 3, 4).SetRequiresGrad(true)
-	b := engine.FromFloat64(engine.CPU(), c.data(t, "b0"), 5).SetRequiresGrad(true)
+	a := engine.FromFloat64(engine.CPU(), c.Values(t, "a0"), 3, 4).SetRequiresGrad(true)
+	b := engine.FromFloat64(engine.CPU(), c.Values(t, "b0"), 5).SetRequiresGrad(true)
 	a.Name, b.Name = "a", "b"
 	opt := newOpt([]*engine.Tensor{a, b}, func(n string) bool { return n == "b" })
-	lrs := c.data(t, "lr")
+	lrs := c.Values(t, "lr")
 	for s := range lrs {
 		opt.SetLR(lrs[s])
 		a.SetGrad(c.row(t, "grad_a", s))
@@ -106,7 +71,7 @@ func replay(t *testing.T, c goldenCase, newOpt func(ps []*engine.Tensor, noDecay
 	tensors, _ := opt.State()
 	for _, slot := range slots {
 		for _, p := range []string{"a", "b"} {
-			backendtest.Close(t, c.Name+" "+slot+" "+p, tensors[slotName(slot, p)].Float64s(), c.data(t, slot+"_"+p), goldenTol)
+			backendtest.Close(t, c.Name+" "+slot+" "+p, tensors[slotName(slot, p)].Float64s(), c.Values(t, slot+"_"+p), goldenTol)
 		}
 	}
 }
@@ -117,8 +82,8 @@ func TestGoldenAdamW(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := cases[name]
 			replay(t, c, func(ps []*engine.Tensor, nd func(string) bool) Optimizer {
-				o, err := NewAdamW(ps, AdamWConfig{LR: 1, Beta1: c.num(t, "beta1"), Beta2: c.num(t, "beta2"),
-					Eps: c.num(t, "eps"), WeightDecay: c.num(t, "weight_decay"), NoDecay: nd})
+				o, err := NewAdamW(ps, AdamWConfig{LR: 1, Beta1: c.AttrFloat(t, "beta1"), Beta2: c.AttrFloat(t, "beta2"),
+					Eps: c.AttrFloat(t, "eps"), WeightDecay: c.AttrFloat(t, "weight_decay"), NoDecay: nd})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -133,9 +98,8 @@ func TestGoldenSGD(t *testing.T) {
 	for _, name := range []string{"sgd_momentum", "sgd_nesterov", "sgd_dampening", "sgd_plain"} {
 		t.Run(name, func(t *testing.T) {
 			c := cases[name]
-			nest, _ := c.Attrs["nesterov"].(bool)
-			cfg := SGDConfig{LR: 1, Momentum: c.num(t, "momentum"), Dampening: c.num(t, "dampening"),
-				WeightDecay: c.num(t, "weight_decay"), Nesterov: nest}
+			cfg := SGDConfig{LR: 1, Momentum: c.AttrFloat(t, "momentum"), Dampening: c.AttrFloat(t, "dampening"),
+				WeightDecay: c.AttrFloat(t, "weight_decay"), Nesterov: c.AttrBool("nesterov")}
 			var slots []string
 			if cfg.Momentum != 0 {
 				slots = []string{"momentum_buffer"}
@@ -159,16 +123,16 @@ func TestGoldenClipGradNorm(t *testing.T) {
 			c := cases[name]
 			var ps []*engine.Tensor
 			for _, k := range []string{"g0", "g1", "g2"} {
-				g := c.Tensors[k]
+				g := c.Get(t, k)
 				p := engine.New(engine.CPU(), engine.Float64, g.Shape...).SetRequiresGrad(true)
 				p.SetGrad(engine.FromFloat64(engine.CPU(), g.Data, g.Shape...))
 				ps = append(ps, p)
 			}
 			ps = append(ps, engine.New(engine.CPU(), engine.Float64, 7).SetRequiresGrad(true)) // no grad: skipped
-			norm := ClipGradNorm(ps, c.num(t, "max_norm"))
-			backendtest.Close(t, "total norm", []float64{norm}, c.data(t, "total_norm"), goldenTol)
+			norm := ClipGradNorm(ps, c.AttrFloat(t, "max_norm"))
+			backendtest.Close(t, "total norm", []float64{norm}, c.Values(t, "total_norm"), goldenTol)
 			for i, k := range []string{"out_g0", "out_g1", "out_g2"} {
-				backendtest.Close(t, k, ps[i].Grad().Float64s(), c.data(t, k), goldenTol)
+				backendtest.Close(t, k, ps[i].Grad().Float64s(), c.Values(t, k), goldenTol)
 			}
 		})
 	}
@@ -184,16 +148,16 @@ func TestGoldenSchedules(t *testing.T) {
 				Validate() error
 			}
 			if name == "poly" {
-				s = Poly{Base: c.num(t, "base"), Power: c.num(t, "power"), Total: int(c.num(t, "total")),
-					WarmupSteps: int(c.num(t, "warmup")), WarmupRatio: c.num(t, "warmup_ratio"), MinLR: c.num(t, "min_lr")}
+				s = Poly{Base: c.AttrFloat(t, "base"), Power: c.AttrFloat(t, "power"), Total: int(c.AttrFloat(t, "total")),
+					WarmupSteps: int(c.AttrFloat(t, "warmup")), WarmupRatio: c.AttrFloat(t, "warmup_ratio"), MinLR: c.AttrFloat(t, "min_lr")}
 			} else {
-				s = Cosine{Base: c.num(t, "base"), Total: int(c.num(t, "total")),
-					WarmupSteps: int(c.num(t, "warmup")), WarmupRatio: c.num(t, "warmup_ratio"), MinLR: c.num(t, "min_lr")}
+				s = Cosine{Base: c.AttrFloat(t, "base"), Total: int(c.AttrFloat(t, "total")),
+					WarmupSteps: int(c.AttrFloat(t, "warmup")), WarmupRatio: c.AttrFloat(t, "warmup_ratio"), MinLR: c.AttrFloat(t, "min_lr")}
 			}
 			if err := s.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			want := c.data(t, "lrs")
+			want := c.Values(t, "lrs")
 			got := make([]float64, len(want))
 			for i := range got {
 				got[i] = s.LR(i)

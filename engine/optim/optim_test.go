@@ -9,16 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allnet/engine"
+	"allnet/engine/backend"
 	"allnet/engine/backend/backendtest"
 )
 
 // param returns a named float64 CPU leaf with N(0, 1) values.
 func param(rng *rand.Rand, dt engine.DType, name string, shape ...int) *engine.Tensor {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	p := engine.FromValues(engine.CPU(), dt, backendtest.Randn(rng, n, 1), shape...).SetRequiresGrad(true)
+	p := engine.FromValues(engine.CPU(), dt, backendtest.Randn(rng, backend.NumElements(shape), 1), shape...).SetRequiresGrad(true)
 	p.Name = name
 	return p
 }

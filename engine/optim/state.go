@@ -2,6 +2,7 @@ package optim
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -61,7 +62,7 @@ func (b *base) LoadState(tensors map[string]*engine.Tensor, counts map[string]in
 			switch {
 			case !ok || t == nil:
 				missing = append(missing, name)
-			case !sameShape(t.Shape(), p.Shape()):
+			case !slices.Equal(t.Shape(), p.Shape()):
 				bad = append(bad, fmt.Sprintf("%s: shape %v, parameter has %v", name, t.Shape(), p.Shape()))
 			case !t.DType().IsFloat():
 				bad = append(bad, fmt.Sprintf("%s: dtype %v, want a float dtype", name, t.DType()))
@@ -107,16 +108,4 @@ func listNames(names []string) string {
 		return strings.Join(names, ", ")
 	}
 	return strings.Join(names[:show], ", ") + fmt.Sprintf(", ... and %d more", len(names)-show)
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -7,42 +7,6 @@ import (
 	"allnet/engine/backend"
 )
 
-// refCentralDiff returns the central finite-difference gradient of f at x
-// with step h (f must not keep x).
-func refCentralDiff(f func([]float64) float64, x []float64, h float64) []float64 {
-	g := make([]float64, len(x))
-	xp := append([]float64(nil), x...)
-	for i := range x {
-		xp[i] = x[i] + h
-		fp := f(xp)
-		xp[i] = x[i] - h
-		fm := f(xp)
-		xp[i] = x[i]
-		g[i] = (fp - fm) / (2 * h)
-	}
-	return g
-}
-
-// refWeighted returns sum w*y, the scalar loss whose gradient with respect
-// to y is w.
-func refWeighted(w, y []float64) float64 {
-	var s float64
-	for i := range y {
-		s += w[i] * y[i]
-	}
-	return s
-}
-
-// refGradClose fails t when the analytic gradient differs from the finite
-// difference one by more than tol relative.
-func refGradClose(t *testing.T, what string, analytic, fd []float64, tol float64) {
-	t.Helper()
-	if e := RelErr(analytic, fd); e > tol || math.IsNaN(e) {
-		t.Fatalf("%s: analytic gradient differs from finite differences: relative error %.3g > %.3g\n got %v\nwant %v",
-			what, e, tol, analytic, fd)
-	}
-}
-
 func TestAttentionRefKnown(t *testing.T) {
 	// q = 0 makes every score equal to the bias: keys 0 and 2 unmasked in
 	// row 0 (out = mean of their v, lse = log 2), row 1 fully masked.
@@ -78,16 +42,16 @@ func TestAttentionRefBackwardFD(t *testing.T) {
 		out, _ := attnRef(q, k, v, bias, g)
 		w := Randn(r, len(out), 1)
 		dq, dk, dv, dBias := attnRefBackward(w, q, k, v, bias, g)
-		loss := func(q, k, v, bias []float64) float64 {
+		loss := func() float64 {
 			o, _ := attnRef(q, k, v, bias, g)
-			return refWeighted(w, o)
+			return refDot(w, o)
 		}
 		const h, tol = 1e-5, 1e-7
-		refGradClose(t, "dq "+c.String(), dq, refCentralDiff(func(x []float64) float64 { return loss(x, k, v, bias) }, q, h), tol)
-		refGradClose(t, "dk "+c.String(), dk, refCentralDiff(func(x []float64) float64 { return loss(q, x, v, bias) }, k, h), tol)
-		refGradClose(t, "dv "+c.String(), dv, refCentralDiff(func(x []float64) float64 { return loss(q, k, x, bias) }, v, h), tol)
+		refGradClose(t, "dq "+c.String(), dq, CentralDiff(loss, q, nil, h), tol)
+		refGradClose(t, "dk "+c.String(), dk, CentralDiff(loss, k, nil, h), tol)
+		refGradClose(t, "dv "+c.String(), dv, CentralDiff(loss, v, nil, h), tol)
 		if bias != nil {
-			fd := refCentralDiff(func(x []float64) float64 { return loss(q, k, v, x) }, bias, h)
+			fd := CentralDiff(loss, bias, nil, h)
 			for i, b := range bias {
 				if math.IsInf(b, -1) {
 					fd[i] = 0 // (-Inf+h) - (-Inf-h) is NaN; a masked entry has no gradient

@@ -31,12 +31,12 @@ var convCases = []backend.ConvGeom{
 // convColLen returns the number of elements of col, N*C*KH*KW*OH*OW.
 func convColLen(g backend.ConvGeom) int { return g.N * g.C * g.KH * g.KW * g.OutH() * g.OutW() }
 
-// convRefIm2col is the float64 reference of Im2col, a transcription of the
-// ConvGeom doc comment.
-func convRefIm2col(img []float64, g backend.ConvGeom) []float64 {
+// convRefVisit calls fn with the flat indices of every pair (image element,
+// column element) that Im2col copies, a transcription of the ConvGeom doc
+// comment; column elements over the padding are skipped.
+func convRefVisit(g backend.ConvGeom, fn func(imgAt, colAt int)) {
 	oh, ow := g.OutH(), g.OutW()
 	rows := g.C * g.KH * g.KW
-	col := make([]float64, convColLen(g))
 	for n := range g.N {
 		for c := range g.C {
 			for ki := range g.KH {
@@ -49,41 +49,28 @@ func convRefIm2col(img []float64, g backend.ConvGeom) []float64 {
 							if ih < 0 || ih >= g.H || iw < 0 || iw >= g.W {
 								continue
 							}
-							col[(n*rows+row)*oh*ow+y*ow+x] = img[((n*g.C+c)*g.H+ih)*g.W+iw]
+							fn(((n*g.C+c)*g.H+ih)*g.W+iw, (n*rows+row)*oh*ow+y*ow+x)
 						}
 					}
 				}
 			}
 		}
 	}
+}
+
+// convRefIm2col is the float64 reference of Im2col: zero but where
+// convRefVisit copies an image element.
+func convRefIm2col(img []float64, g backend.ConvGeom) []float64 {
+	col := make([]float64, convColLen(g))
+	convRefVisit(g, func(imgAt, colAt int) { col[colAt] = img[imgAt] })
 	return col
 }
 
 // convRefCol2im is the float64 reference of Col2im: img0 plus every column
 // element added back to the image position Im2col read it from.
 func convRefCol2im(img0, col []float64, g backend.ConvGeom) []float64 {
-	oh, ow := g.OutH(), g.OutW()
-	rows := g.C * g.KH * g.KW
 	img := append([]float64(nil), img0...)
-	for n := range g.N {
-		for c := range g.C {
-			for ki := range g.KH {
-				for kj := range g.KW {
-					row := c*g.KH*g.KW + ki*g.KW + kj
-					for y := range oh {
-						for x := range ow {
-							ih := y*g.SH - g.PH + ki*g.DH
-							iw := x*g.SW - g.PW + kj*g.DW
-							if ih < 0 || ih >= g.H || iw < 0 || iw >= g.W {
-								continue
-							}
-							img[((n*g.C+c)*g.H+ih)*g.W+iw] += col[(n*rows+row)*oh*ow+y*ow+x]
-						}
-					}
-				}
-			}
-		}
-	}
+	convRefVisit(g, func(imgAt, colAt int) { img[imgAt] += col[colAt] })
 	return img
 }
 

@@ -25,21 +25,16 @@ func geomNear(t *testing.T, what string, got, want []float64, tol float64) {
 // (each input costs two evaluations of the whole reference).
 const geomFDMax = 1000
 
-// geomFDGrad returns the central finite-difference gradient of the scalar f
-// at x.
-func geomFDGrad(f func([]float64) float64, x []float64) []float64 {
+// geomBackwardFD fails t unless got, a reference backward at x for the
+// output gradient dy, agrees to 1e-9 relative with central differences of
+// <fwd(x), dy>.
+func geomBackwardFD(t *testing.T, what string, fwd func([]float64) []float64, x, dy, got []float64) {
+	t.Helper()
 	const eps = 1e-3 // the functions tested are linear: no truncation error
-	g := make([]float64, len(x))
-	xp := append([]float64(nil), x...)
-	for i := range x {
-		xp[i] = x[i] + eps
-		fp := f(xp)
-		xp[i] = x[i] - eps
-		fm := f(xp)
-		xp[i] = x[i]
-		g[i] = (fp - fm) / (2 * eps)
+	fd := CentralDiff(func() float64 { d, _ := geomDot(fwd(x), dy); return d }, x, nil, eps)
+	if e := RelErr(got, fd); e > 1e-9 {
+		t.Errorf("%s: reference backward vs finite differences: relative error %.3g", what, e)
 	}
-	return g
 }
 
 func TestConvRefKnown(t *testing.T) {
@@ -105,12 +100,8 @@ func TestResizeRefBackwardFD(t *testing.T) {
 		}
 		x := Randn(r, rc.n*rc.c*rc.h*rc.w, 1)
 		dy := Randn(r, rc.n*rc.c*rc.oh*rc.ow, 1)
-		loss := func(x []float64) float64 { d, _ := geomDot(resizeRef(x, rc), dy); return d }
-		fd := geomFDGrad(loss, x)
 		got := resizeRefBackward(make([]float64, len(x)), dy, rc)
-		if e := RelErr(got, fd); e > 1e-9 {
-			t.Errorf("%v: reference backward vs finite differences: relative error %.3g", rc, e)
-		}
+		geomBackwardFD(t, rc.String(), func(x []float64) []float64 { return resizeRef(x, rc) }, x, dy, got)
 	}
 }
 
@@ -139,11 +130,7 @@ func TestPoolRefBackwardFD(t *testing.T) {
 		}
 		x := Randn(r, g.N*g.C*g.H*g.W, 1)
 		dy := Randn(r, g.N*g.C*g.OH*g.OW, 1)
-		loss := func(x []float64) float64 { d, _ := geomDot(poolRef(x, g), dy); return d }
-		fd := geomFDGrad(loss, x)
 		got := poolRefBackward(make([]float64, len(x)), dy, g)
-		if e := RelErr(got, fd); e > 1e-9 {
-			t.Errorf("%+v: reference backward vs finite differences: relative error %.3g", g, e)
-		}
+		geomBackwardFD(t, fmt.Sprintf("%+v", g), func(x []float64) []float64 { return poolRef(x, g) }, x, dy, got)
 	}
 }

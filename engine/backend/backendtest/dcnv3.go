@@ -110,8 +110,11 @@ func dcnCorners(g backend.DCNv3Geom, x, y float64) []dcnCorner {
 	return in
 }
 
-// dcnv3Ref is the float64 reference forward.
-func dcnv3Ref(g backend.DCNv3Geom, value, offset, mask []float64) []float64 {
+// DCNv3Ref is the float64 reference of Backend.DCNv3, written from the
+// DCNv3Geom doc comment: value (N, H, W, G*D), offset (N, OH, OW, G*P*2) and
+// mask (N, OH, OW, G*P) give the output (N, OH, OW, G*D). The engine's tests
+// check DCNv3Core against it too.
+func DCNv3Ref(g backend.DCNv3Geom, value, offset, mask []float64) []float64 {
 	C := g.G * g.D
 	out := make([]float64, g.N*g.OH*g.OW*C)
 	dcnVisit(g, func(n, oh, ow, gi, i, j, p, pix int) {
@@ -149,9 +152,10 @@ func dcnv3RefBackward(g backend.DCNv3Geom, dOut, value, offset, mask []float64) 
 	return dValue, dOffset, dMask
 }
 
-// dcnCoverage counts the points that contribute with all four corners, with
-// some corners outside the image, and not at all.
-func dcnCoverage(g backend.DCNv3Geom, offset []float64) (full, partial, outside int) {
+// DCNv3Coverage counts the sampling points of g at offset that contribute
+// with all four corners, with some corners outside the image, and not at all:
+// inputs that test every bounds rule have all three.
+func DCNv3Coverage(g backend.DCNv3Geom, offset []float64) (full, partial, outside int) {
 	dcnVisit(g, func(n, oh, ow, gi, i, j, p, pix int) {
 		x, y := dcnLoc(g, oh, ow, i, j, offset[2*p], offset[2*p+1])
 		switch cs := dcnCorners(g, x, y); {
@@ -170,7 +174,7 @@ func dcnCoverage(g backend.DCNv3Geom, offset []float64) (full, partial, outside 
 // outside and wholly outside the image, so that every bounds rule is tested.
 func requireCoverage(t *testing.T, c dcnCase, offset []float64) {
 	t.Helper()
-	full, partial, outside := dcnCoverage(c.g, offset)
+	full, partial, outside := DCNv3Coverage(c.g, offset)
 	if full == 0 || partial == 0 || outside == 0 {
 		t.Fatalf("%s: test inputs cover too little: %d full, %d partial, %d outside points", c.name, full, partial, outside)
 	}
@@ -181,7 +185,7 @@ func checkDCNv3(t *testing.T, b backend.Backend, dt backend.DType) {
 	for _, c := range dcnCases {
 		value, offset, mask := dcnInputs(r, dt, c)
 		requireCoverage(t, c, offset)
-		want := dcnv3Ref(c.g, value, offset, mask)
+		want := DCNv3Ref(c.g, value, offset, mask)
 		out := Upload(b, dt, Randn(r, len(want), 1)) // overwritten
 		b.DCNv3(out, Upload(b, dt, value), Upload(b, dt, offset), Upload(b, dt, mask), c.g)
 		Close(t, "DCNv3 "+c.name, Download(b, out), want, Tol(dt))

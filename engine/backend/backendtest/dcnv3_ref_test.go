@@ -1,49 +1,10 @@
 package backendtest
 
 import (
-	"math/rand/v2"
 	"testing"
 
 	"allnet/engine/backend"
 )
-
-// dcnFD estimates, by central differences, the derivative of f at x along
-// each index in idx (x is restored afterwards).
-func dcnFD(f func() float64, x []float64, idx []int, eps float64) []float64 {
-	out := make([]float64, len(idx))
-	for k, i := range idx {
-		old := x[i]
-		x[i] = old + eps
-		fp := f()
-		x[i] = old - eps
-		fm := f()
-		x[i] = old
-		out[k] = (fp - fm) / (2 * eps)
-	}
-	return out
-}
-
-// dcnSample returns up to k distinct random indices below n.
-func dcnSample(r *rand.Rand, n, k int) []int {
-	p := r.Perm(n)
-	return p[:min(n, k)]
-}
-
-func dcnPick(v []float64, idx []int) []float64 {
-	out := make([]float64, len(idx))
-	for k, i := range idx {
-		out[k] = v[i]
-	}
-	return out
-}
-
-func dcnDot(a, b []float64) float64 {
-	var s float64
-	for i := range a {
-		s += a[i] * b[i]
-	}
-	return s
-}
 
 // TestDCNv3RefBackward checks the reference backward against central
 // differences of the reference forward on the suite's geometries. Offsets
@@ -55,14 +16,14 @@ func TestDCNv3RefBackward(t *testing.T) {
 		value, offset, mask := dcnInputs(r, backend.Float64, c)
 		requireCoverage(t, c, offset)
 		dOut := Randn(r, c.g.N*c.g.OH*c.g.OW*c.g.G*c.g.D, 1)
-		loss := func() float64 { return dcnDot(dcnv3Ref(c.g, value, offset, mask), dOut) }
+		loss := func() float64 { return refDot(DCNv3Ref(c.g, value, offset, mask), dOut) }
 		dv, do, dm := dcnv3RefBackward(c.g, dOut, value, offset, mask)
 		for _, in := range []struct {
 			name    string
 			x, grad []float64
 		}{{"value", value, dv}, {"offset", offset, do}, {"mask", mask, dm}} {
-			idx := dcnSample(r, len(in.x), 40)
-			Close(t, c.name+" d"+in.name, dcnPick(in.grad, idx), dcnFD(loss, in.x, idx, 1e-6), 1e-6)
+			idx := refSample(r, len(in.x), 40)
+			Close(t, c.name+" d"+in.name, refPick(in.grad, idx), CentralDiff(loss, in.x, idx, 1e-6), 1e-6)
 		}
 	}
 }
@@ -83,7 +44,7 @@ func TestDCNv3RefPointOrder(t *testing.T) {
 		for pix := 0; pix < g.OH*g.OW; pix++ {
 			mask[pix*g.P()+p] = 1
 		}
-		out := dcnv3Ref(g, value, offset, mask)
+		out := DCNv3Ref(g, value, offset, mask)
 		i, j := p/g.KH, p%g.KH
 		oh, ow := 2, 2
 		x, y := ow-g.PW+i, oh-g.PH+j

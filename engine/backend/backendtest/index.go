@@ -115,6 +115,20 @@ func idxRefScatterAdd(dst0, src []float64, idx []int32, s idxShape) []float64 {
 	return dst
 }
 
+// idxExpectPanics sets idx[at] to dim, then to -1, uploads idx to ib and
+// fails t unless call (then Synchronize) panics each time.
+func idxExpectPanics(t *testing.T, b backend.Backend, what string, idx []int32, ib backend.Buffer, at, dim int, call func()) {
+	t.Helper()
+	for _, bad := range []int32{int32(dim), -1} {
+		idx[at] = bad
+		b.Upload(ib, idx)
+		memExpectPanic(t, fmt.Sprintf("%s with index %d", what, bad), func() {
+			call()
+			b.Synchronize()
+		})
+	}
+}
+
 func checkGather(t *testing.T, b backend.Backend, dt backend.DType) {
 	r := RNG("Gather")
 	for _, s := range idxShapes {
@@ -124,14 +138,9 @@ func checkGather(t *testing.T, b backend.Backend, dt backend.DType) {
 		b.Fill(db, math.NaN())
 		b.Gather(db, sb, ib, s.outer, s.dim, s.idxDim, s.inner)
 		memExact(t, fmt.Sprintf("Gather %+v", s), Download(b, db), idxRefGather(src, idx, s))
-		for _, bad := range []int32{int32(s.dim), -1} {
-			idx[len(idx)/2] = bad
-			b.Upload(ib, idx)
-			memExpectPanic(t, fmt.Sprintf("Gather %+v with index %d", s, bad), func() {
-				b.Gather(db, sb, ib, s.outer, s.dim, s.idxDim, s.inner)
-				b.Synchronize()
-			})
-		}
+		idxExpectPanics(t, b, fmt.Sprintf("Gather %+v", s), idx, ib, len(idx)/2, s.dim, func() {
+			b.Gather(db, sb, ib, s.outer, s.dim, s.idxDim, s.inner)
+		})
 		b.Free(sb)
 		b.Free(ib)
 		b.Free(db)
@@ -147,14 +156,9 @@ func checkScatterAdd(t *testing.T, b backend.Backend, dt backend.DType) {
 		db, sb, ib := Upload(b, dt, dst0), Upload(b, dt, src), UploadInts(b, idx)
 		b.ScatterAdd(db, sb, ib, s.outer, s.dim, s.idxDim, s.inner)
 		Close(t, fmt.Sprintf("ScatterAdd %+v", s), Download(b, db), idxRefScatterAdd(dst0, src, idx, s), Tol(dt))
-		for _, bad := range []int32{int32(s.dim), -1} {
-			idx[len(idx)/3] = bad
-			b.Upload(ib, idx)
-			memExpectPanic(t, fmt.Sprintf("ScatterAdd %+v with index %d", s, bad), func() {
-				b.ScatterAdd(db, sb, ib, s.outer, s.dim, s.idxDim, s.inner)
-				b.Synchronize()
-			})
-		}
+		idxExpectPanics(t, b, fmt.Sprintf("ScatterAdd %+v", s), idx, ib, len(idx)/3, s.dim, func() {
+			b.ScatterAdd(db, sb, ib, s.outer, s.dim, s.idxDim, s.inner)
+		})
 		b.Free(db)
 		b.Free(sb)
 		b.Free(ib)

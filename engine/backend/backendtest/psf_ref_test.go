@@ -14,12 +14,12 @@ func TestPSFRefBackward(t *testing.T) {
 		x := Randn(r, g.N*g.C*g.H*g.W, 1)
 		psf := Randn(r, g.N*g.KH*g.KW, 1)
 		dy := Randn(r, len(x), 1)
-		loss := func() float64 { return dcnDot(psfRef(g, x, psf), dy) }
+		loss := func() float64 { return refDot(psfRef(g, x, psf), dy) }
 		dx, dpsf := psfRefBackward(g, dy, x, psf)
-		idx := dcnSample(r, len(x), 80)
-		Close(t, fmt.Sprintf("%+v dx", g), dcnPick(dx, idx), dcnFD(loss, x, idx, 1e-3), 1e-8)
-		idx = dcnSample(r, len(psf), 80)
-		Close(t, fmt.Sprintf("%+v dpsf", g), dcnPick(dpsf, idx), dcnFD(loss, psf, idx, 1e-3), 1e-8)
+		idx := refSample(r, len(x), 80)
+		Close(t, fmt.Sprintf("%+v dx", g), refPick(dx, idx), CentralDiff(loss, x, idx, 1e-3), 1e-8)
+		idx = refSample(r, len(psf), 80)
+		Close(t, fmt.Sprintf("%+v dpsf", g), refPick(dpsf, idx), CentralDiff(loss, psf, idx, 1e-3), 1e-8)
 	}
 }
 

@@ -47,6 +47,21 @@ func isolatePath(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 }
 
+// errorLine checks that stderr ends with exactly one error line of the
+// program, after progress lines only (each matching the regular expression
+// progress), and returns it.
+func errorLine(t *testing.T, stderr, progress string) string {
+	t.Helper()
+	require.True(t, strings.HasSuffix(stderr, "\n"), "stderr %q does not end in a newline", stderr)
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	last := lines[len(lines)-1]
+	require.True(t, strings.HasPrefix(last, "allnet-cli: "), "last stderr line %q is not the error", last)
+	for _, l := range lines[:len(lines)-1] {
+		require.Regexp(t, progress, l, "stderr line %q is neither progress nor the error", l)
+	}
+	return last
+}
+
 // assertOneLine checks that s is exactly one newline-terminated line.
 func assertOneLine(t *testing.T, s string) {
 	t.Helper()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -119,12 +118,9 @@ func runDataSynth(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	workers := c.Int("workers")
-	if workers < 0 {
-		return UsageErrorf("--workers %d: expected a positive number (0 = GOMAXPROCS)", workers)
-	}
-	if workers == 0 {
-		workers = runtime.GOMAXPROCS(0)
+	workers, err := workersOf(c)
+	if err != nil {
+		return err
 	}
 	if err := checkOutDir(out, c.Bool("force")); err != nil {
 		return err

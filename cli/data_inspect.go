@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime"
 	"sync"
 	"time"
 
@@ -198,21 +197,15 @@ func runDataInspect(c *ucli.Context) error {
 		return err
 	}
 	name := c.String("dataset")
-	classes := 0
-	if c.IsSet("classes") || name != "pascal" {
-		classes = c.Int("classes")
+	workers, err := workersOf(c)
+	if err != nil {
+		return err
 	}
-	workers, limit := c.Int("workers"), c.Int("limit")
-	if workers < 0 {
-		return UsageErrorf("--workers %d: expected a positive number (0 = GOMAXPROCS)", workers)
+	limit, err := countOf(c, "limit", "all samples")
+	if err != nil {
+		return err
 	}
-	if workers == 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	if limit < 0 {
-		return UsageErrorf("--limit %d: expected a positive number (0 = all samples)", limit)
-	}
-	ds, err := openDataset(name, c.String("root"), c.String("split"), classes, synthOptionsOf(c))
+	ds, err := openDataset(name, c.String("root"), c.String("split"), classesOf(c, name), synthOptionsOf(c))
 	if err != nil {
 		return err
 	}
@@ -228,53 +221,29 @@ func runDataInspect(c *ucli.Context) error {
 	start := time.Now()
 	step := max(1, n/10)
 	var (
-		mu       sync.Mutex
-		done     int
-		firstErr error
-		wg       sync.WaitGroup
+		mu   sync.Mutex
+		done int
 	)
-	next := make(chan int)
-	for range min(workers, max(n, 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				s, err := ds.Load(i)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
-				if err != nil {
-					continue
-				}
-				stats[i] = statsOf(s, info.Classes)
-				mu.Lock()
-				done++
-				if done%step == 0 || done == n {
-					el := time.Since(start).Seconds()
-					Logf(c, "data inspect: %d/%d samples (%.1f samples/s)", done, n, float64(done)/max(el, 1e-9))
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for i := range n {
-		mu.Lock()
-		stop := firstErr != nil
-		mu.Unlock()
-		if stop || in.interrupted() {
-			break
+	err = forEach(n, workers, in, func(i int) error {
+		s, err := ds.Load(i)
+		if err != nil {
+			return err
 		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+		stats[i] = statsOf(s, info.Classes)
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		if done%step == 0 || done == n {
+			el := time.Since(start).Seconds()
+			Logf(c, "data inspect: %d/%d samples (%.1f samples/s)", done, n, float64(done)/max(el, 1e-9))
+		}
+		return nil
+	})
 	if in.interrupted() && done < n {
 		return in.err("inspected %d of %d samples; nothing printed", done, n)
 	}
-	if firstErr != nil {
-		return Errorf("%v", firstErr)
+	if err != nil {
+		return Errorf("%v", err)
 	}
 	rep := reduceInspect(info, stats)
 	if c.Bool("json") {

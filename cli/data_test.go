@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -28,19 +28,30 @@ func synthDir(t *testing.T, like string, train, val int, size string) string {
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
-// assertFailure checks an error run: the exit code, nothing on stdout, the
-// error as the last stderr line (after progress lines only), containing
-// want.
+// assertFailure checks an error run of a data or degrade command: the exit
+// code, nothing on stdout, the error as the last stderr line (after
+// progress lines only), containing want.
 func assertFailure(t *testing.T, r result, code int, want string) {
 	t.Helper()
 	assert.Equal(t, code, r.code, "stderr: %s", r.stderr)
 	assert.Empty(t, r.stdout)
-	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
-	last := lines[len(lines)-1]
-	assert.True(t, strings.HasPrefix(last, "allnet-cli: "), "last stderr line %q", last)
-	assert.Contains(t, last, want)
-	for _, l := range lines[:len(lines)-1] {
-		assert.Regexp(t, `^(data synth|data inspect|degrade): `, l, "stderr line %q is neither progress nor the error", l)
+	assert.Contains(t, errorLine(t, r.stderr, `^(data synth|data inspect|degrade): `), want)
+}
+
+// failure is a command line that must fail with exit code code and an
+// error containing want.
+type failure struct {
+	args []string
+	code int
+	want string
+}
+
+// assertFailures runs cmd followed by each case's arguments and checks the
+// failure as assertFailure does.
+func assertFailures(t *testing.T, cmd []string, cases []failure) {
+	t.Helper()
+	for _, c := range cases {
+		assertFailure(t, runCLI(t, append(slices.Clone(cmd), c.args...)...), c.code, c.want)
 	}
 }
 
@@ -89,11 +100,7 @@ func TestDataSynthErrors(t *testing.T) {
 	busy := filepath.Join(tmp, "busy")
 	require.NoError(t, os.MkdirAll(filepath.Join(busy, "other"), 0o755))
 	out := filepath.Join(tmp, "new")
-	cases := []struct {
-		args []string
-		code int
-		want string
-	}{
+	assertFailures(t, []string{"data", "synth"}, []failure{
 		{[]string{"--train", "1"}, 2, "--out is required"},
 		{[]string{"--out", file, "--train", "1"}, 1, "--out " + file + ": is a file: expected a new or empty folder"},
 		{[]string{"--out", busy, "--train", "1"}, 1, "--out " + busy + ": folder is not empty (found other)"},
@@ -106,11 +113,7 @@ func TestDataSynthErrors(t *testing.T) {
 		{[]string{"--out", out, "--workers", "-1"}, 2, "--workers -1"},
 		{[]string{"--out", out, "extra"}, 2, "takes no arguments"},
 		{[]string{"--out", out, "--nope"}, 2, "flag provided but not defined: -nope"},
-	}
-	for _, c := range cases {
-		r := runCLI(t, append([]string{"data", "synth"}, c.args...)...)
-		assertFailure(t, r, c.code, c.want)
-	}
+	})
 	_, err := os.Stat(out)
 	assert.True(t, os.IsNotExist(err), "nothing written on a usage error")
 	assertFailure(t, runCLI(t, "data"), 2, "expected a subcommand, synth or inspect")
@@ -255,11 +258,7 @@ func TestDataInspectErrors(t *testing.T) {
 	dir := synthDir(t, "nyud", 1, 1, "16x16")
 	empty := t.TempDir()
 	missing := filepath.Join(empty, "none")
-	cases := []struct {
-		args []string
-		code int
-		want string
-	}{
+	assertFailures(t, []string{"data", "inspect"}, []failure{
 		{nil, 2, "--dataset is required: nyud, pascal or synthetic"},
 		{[]string{"--dataset", "kitti"}, 2, `--dataset "kitti": expected nyud, pascal or synthetic`},
 		{[]string{"--dataset", "nyud"}, 2, "--root is required"},
@@ -275,11 +274,7 @@ func TestDataInspectErrors(t *testing.T) {
 		{[]string{"--dataset", "synthetic", "--synth-count", "-2"}, 2, "--synth-count -2"},
 		{[]string{"--dataset", "synthetic", "--like", "pascal", "--classes", "40"}, 2, "--classes 40: applies to nyud-like scenes only"},
 		{[]string{"--dataset", "nyud", "--root", dir, "--limit", "-1"}, 2, "--limit -1"},
-	}
-	for _, c := range cases {
-		r := runCLI(t, append([]string{"data", "inspect"}, c.args...)...)
-		assertFailure(t, r, c.code, c.want)
-	}
+	})
 	// A corrupt file is an error naming it.
 	bad := filepath.Join(dir, "depth", "synth_500000.npy")
 	require.NoError(t, os.WriteFile(bad, []byte("not npy"), 0o644))

@@ -42,43 +42,45 @@ type paramFlag struct {
 
 var paramFlags = []paramFlag{
 	{"sigma", degrade.Noise, "sigma", "noise: standard deviation `S` in intensity units (image in [0, 1]; 25/255 = 0.098); default U(5/255, 50/255)",
-		func(p degrade.Params, v float64) degrade.Params { q := p.(degrade.NoiseParams); q.Sigma = v; return q }},
+		setParam(func(q *degrade.NoiseParams, v float64) { q.Sigma = v })},
 	{"beta", degrade.Haze, "beta", "haze: scattering coefficient `B` per metre, transmission exp(-B*depth); default U(0.1, 0.6)",
-		func(p degrade.Params, v float64) degrade.Params { q := p.(degrade.HazeParams); q.Beta = v; return q }},
+		setParam(func(q *degrade.HazeParams, v float64) { q.Beta = v })},
 	{"density", degrade.Rain, "density", "rain: streak seeds per pixel `D` (0..0.1); default U(0.0005, 0.004)",
-		func(p degrade.Params, v float64) degrade.Params { q := p.(degrade.RainParams); q.Density = v; return q }},
+		setParam(func(q *degrade.RainParams, v float64) { q.Density = v })},
 	{"length", degrade.Rain, "length", "rain: mean streak length `L` in pixels (1..200); default U(10, 40)",
-		func(p degrade.Params, v float64) degrade.Params { q := p.(degrade.RainParams); q.Length = v; return q }},
+		setParam(func(q *degrade.RainParams, v float64) { q.Length = v })},
 	{"width", degrade.Rain, "width", "rain: mean streak width `W` in pixels (0.25..10); default U(1, 2)",
-		func(p degrade.Params, v float64) degrade.Params { q := p.(degrade.RainParams); q.Width = v; return q }},
+		setParam(func(q *degrade.RainParams, v float64) { q.Width = v })},
 	{"angle", degrade.Rain, "angle", "rain: streak angle `A` in degrees from vertical, positive leans right (-90..90); default U(-30, 30)",
-		func(p degrade.Params, v float64) degrade.Params { q := p.(degrade.RainParams); q.Angle = v; return q }},
+		setParam(func(q *degrade.RainParams, v float64) { q.Angle = v })},
 	{"jitter", degrade.Rain, "jitter", "rain: per-streak angle jitter `J` in degrees (0..45); default U(2, 6)",
-		func(p degrade.Params, v float64) degrade.Params { q := p.(degrade.RainParams); q.Jitter = v; return q }},
+		setParam(func(q *degrade.RainParams, v float64) { q.Jitter = v })},
 	{"intensity", degrade.Rain, "intensity", "rain: streak brightness `I` (0..1); default U(0.4, 0.9)",
-		func(p degrade.Params, v float64) degrade.Params {
-			q := p.(degrade.RainParams)
-			q.Intensity = v
-			return q
-		}},
+		setParam(func(q *degrade.RainParams, v float64) { q.Intensity = v })},
 	{"veil", degrade.Rain, "haze", "rain: strength `V` of a uniform haze veil, 1 - transmission (0..1); default none, or U(0.05, 0.25) when --veil-light is given",
-		func(p degrade.Params, v float64) degrade.Params { q := p.(degrade.RainParams); q.Haze = v; return q }},
+		setParam(func(q *degrade.RainParams, v float64) { q.Haze = v })},
 	{"veil-light", degrade.Rain, "haze_A", "rain: grey level `L` of the veil's light (0..1); default none, or U(0.8, 1) when --veil is given",
-		func(p degrade.Params, v float64) degrade.Params { q := p.(degrade.RainParams); q.HazeA = v; return q }},
+		setParam(func(q *degrade.RainParams, v float64) { q.HazeA = v })},
 	{"blur-length", degrade.Blur, "length", "blur: camera path length `L` in pixels (0..60); default U(5, 25)",
-		func(p degrade.Params, v float64) degrade.Params { q := p.(degrade.BlurParams); q.Length = v; return q }},
+		setParam(func(q *degrade.BlurParams, v float64) { q.Length = v })},
 	{"blur-angle", degrade.Blur, "angle", "blur: path direction `A` in degrees counter-clockwise from +x (-360..360); default U(0, 180)",
-		func(p degrade.Params, v float64) degrade.Params { q := p.(degrade.BlurParams); q.Angle = v; return q }},
+		setParam(func(q *degrade.BlurParams, v float64) { q.Angle = v })},
 	{"curvature", degrade.Blur, "curvature", "blur: path bow `C`, sagitta over chord (-0.5..0.5); default U(-0.15, 0.15)",
-		func(p degrade.Params, v float64) degrade.Params {
-			q := p.(degrade.BlurParams)
-			q.Curvature = v
-			return q
-		}},
+		setParam(func(q *degrade.BlurParams, v float64) { q.Curvature = v })},
 	{"shot", degrade.Blur, "shot", "blur: Poisson noise gain `G` in linear units per photon (0..0.1); default U(0.0002, 0.002) for half the seeds, none for the others",
-		func(p degrade.Params, v float64) degrade.Params { q := p.(degrade.BlurParams); q.Shot = v; return q }},
+		setParam(func(q *degrade.BlurParams, v float64) { q.Shot = v })},
 	{"read", degrade.Blur, "read", "blur: Gaussian read noise `R` in linear units (0..0.1); default U(0.0005, 0.003) when there is shot noise (or --shot is given), else none",
-		func(p degrade.Params, v float64) degrade.Params { q := p.(degrade.BlurParams); q.Read = v; return q }},
+		setParam(func(q *degrade.BlurParams, v float64) { q.Read = v })},
+}
+
+// setParam returns a paramFlag setter that stores v in one field of the
+// parameters of type P.
+func setParam[P degrade.Params](field func(q *P, v float64)) func(degrade.Params, float64) degrade.Params {
+	return func(p degrade.Params, v float64) degrade.Params {
+		q := p.(P)
+		field(&q, v)
+		return q
+	}
 }
 
 func degradeCommand() *ucli.Command {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"time"
 
@@ -41,12 +40,9 @@ func runDegradeDataset(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	workers := c.Int("workers")
-	if workers < 0 {
-		return UsageErrorf("--workers %d: expected a positive number (0 = GOMAXPROCS)", workers)
-	}
-	if workers == 0 {
-		workers = runtime.GOMAXPROCS(0)
+	workers, err := workersOf(c)
+	if err != nil {
+		return err
 	}
 	ds, err := openDataset(c.String("dataset"), c.String("root"), c.String("split"), 0, synthOptionsOf(c))
 	if err != nil {
@@ -67,77 +63,45 @@ func runDegradeDataset(c *ucli.Context) error {
 	start := time.Now()
 	step := max(1, n/10)
 	specs := map[string]degrade.Spec{}
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
+	var mu sync.Mutex
+	workErr := forEach(n, workers, in, func(i int) error {
+		s, err := ds.Load(i)
+		if err != nil {
+			return err
 		}
-		mu.Unlock()
-	}
-	next := make(chan int)
-	for range min(workers, max(n, 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				s, err := ds.Load(i)
-				if err != nil {
-					fail(err)
-					continue
-				}
-				spec, err := degrade.ValSpec(seed, s.Name, degrade.AllTypes, opts)
-				if err != nil {
-					fail(err)
-					continue
-				}
-				img, err := degrade.ApplySpec(s.Image, s.Depth, spec)
-				if err != nil {
-					fail(fmt.Errorf("image %s: %v", s.Name, err))
-					continue
-				}
-				if err := format.WriteImagePNG(filepath.Join(out, "images", s.Name+".png"), img); err != nil {
-					fail(err)
-					continue
-				}
-				mu.Lock()
-				specs[s.Name] = spec
-				if d := len(specs); d%step == 0 || d == n {
-					el := time.Since(start).Seconds()
-					Logf(c, "degrade: %d/%d images (%.1f images/s)", d, n, float64(d)/max(el, 1e-9))
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for i := range n {
-		mu.Lock()
-		stop := firstErr != nil
-		mu.Unlock()
-		if stop || in.interrupted() {
-			break
+		spec, err := degrade.ValSpec(seed, s.Name, degrade.AllTypes, opts)
+		if err != nil {
+			return err
 		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+		img, err := degrade.ApplySpec(s.Image, s.Depth, spec)
+		if err != nil {
+			return fmt.Errorf("image %s: %v", s.Name, err)
+		}
+		if err := format.WriteImagePNG(filepath.Join(out, "images", s.Name+".png"), img); err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		specs[s.Name] = spec
+		if d := len(specs); d%step == 0 || d == n {
+			el := time.Since(start).Seconds()
+			Logf(c, "degrade: %d/%d images (%.1f images/s)", d, n, float64(d)/max(el, 1e-9))
+		}
+		return nil
+	})
 	b, err := degrade.MarshalSpecs(specs)
 	if err != nil {
 		return Errorf("%v", err)
 	}
 	jsonPath := filepath.Join(out, "degradations.json")
-	if err := writeFileAtomic(jsonPath, b); err != nil {
+	if err := format.WriteFileAtomic(jsonPath, b); err != nil {
 		return Errorf("%v", err)
 	}
 	if in.interrupted() && len(specs) < n {
 		return in.err("%d of %d images written to %s/images, listed in %s", len(specs), n, out, jsonPath)
 	}
-	if firstErr != nil {
-		return Errorf("%v", firstErr)
+	if workErr != nil {
+		return Errorf("%v", workErr)
 	}
 	res := degradeSplitResult{Dataset: info.Dataset, Split: info.Split, Root: info.Root, Out: out, Seed: seed,
 		Count: len(specs), Types: map[string]int{}, Seconds: time.Since(start).Seconds()}
@@ -155,30 +119,6 @@ func runDegradeDataset(c *ucli.Context) error {
 	fmt.Fprintf(w, "| type | images |\n|---|---|\n")
 	for _, t := range degrade.AllTypes {
 		fmt.Fprintf(w, "| %s | %d |\n", t, res.Types[string(t)])
-	}
-	return nil
-}
-
-// writeFileAtomic writes b to a temporary file beside path and renames it
-// over path, so that an interrupted run never leaves half a file.
-func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
 }

@@ -154,11 +154,7 @@ func TestDegradeImageErrors(t *testing.T) {
 	require.NoError(t, os.Mkdir(dirPNG, 0o755))
 	badDepth := filepath.Join(tmp, "d.npy")
 	require.NoError(t, format.WriteNpy(badDepth, []int{4, 8}, make([]float32, 32)))
-	cases := []struct {
-		args []string
-		code int
-		want string
-	}{
+	assertFailures(t, []string{"degrade"}, []failure{
 		{nil, 2, "--type is required"},
 		{[]string{"--type", "fog", "--in", in, "--out", out}, 2, `--type "fog": expected noise, haze, rain or blur`},
 		{[]string{"--type", "clean", "--in", in, "--out", out}, 2, `--type "clean"`},
@@ -180,11 +176,7 @@ func TestDegradeImageErrors(t *testing.T) {
 		{[]string{"--type", "noise", "--in", filepath.Join(tmp, "none.png"), "--out", out}, 1, "none.png"},
 		{[]string{"--type", "noise", "--in", in, "--out", out, "--seed", "-1"}, 2, "--seed -1"},
 		{[]string{"--type", "noise", "--in", in, "--out", out, "--split", "val"}, 2, "--split applies to a dataset split"},
-	}
-	for _, c := range cases {
-		r := runCLI(t, append([]string{"degrade"}, c.args...)...)
-		assertFailure(t, r, c.code, c.want)
-	}
+	})
 	_, err := os.Stat(out)
 	assert.True(t, os.IsNotExist(err), "no output written on an error")
 }
@@ -270,11 +262,7 @@ func TestDegradeDatasetErrors(t *testing.T) {
 	busy := filepath.Join(tmp, "busy")
 	require.NoError(t, os.MkdirAll(filepath.Join(busy, "x"), 0o755))
 	out := filepath.Join(tmp, "out")
-	cases := []struct {
-		args []string
-		code int
-		want string
-	}{
+	assertFailures(t, []string{"degrade"}, []failure{
 		{[]string{"--dataset", "nyud", "--root", root}, 2, "--out is required"},
 		{[]string{"--dataset", "nyud", "--root", root, "--out", file}, 1, "--out " + file + ": is a file"},
 		{[]string{"--dataset", "nyud", "--root", root, "--out", busy}, 1, "--out " + busy + ": folder is not empty"},
@@ -284,11 +272,7 @@ func TestDegradeDatasetErrors(t *testing.T) {
 		{[]string{"--root", root, "--out", out}, 2, "--dataset is required"},
 		{[]string{"--dataset", "nyud", "--root", root, "--out", out, "--split", "test"}, 2, `--split "test"`},
 		{[]string{"--dataset", "pascal", "--root", root, "--out", out}, 1, "missing folder " + filepath.Join(root, "JPEGImages")},
-	}
-	for _, c := range cases {
-		r := runCLI(t, append([]string{"degrade"}, c.args...)...)
-		assertFailure(t, r, c.code, c.want)
-	}
+	})
 	_, err := os.Stat(out)
 	assert.True(t, os.IsNotExist(err), "nothing written on an error")
 }

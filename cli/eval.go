@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -64,26 +63,18 @@ func runEval(c *ucli.Context) error {
 	if pred == "" {
 		return UsageErrorf("--pred is required: the prediction folder to score (see '%s eval --help')", programName)
 	}
-	workers := c.Int("workers")
-	if workers < 0 {
-		return UsageErrorf("--workers %d: expected a positive number (0 = GOMAXPROCS)", workers)
-	}
-	if workers == 0 {
-		workers = runtime.GOMAXPROCS(0)
+	workers, err := workersOf(c)
+	if err != nil {
+		return err
 	}
 	name := c.String("dataset")
-	classes := 0
-	if c.IsSet("classes") || name != "pascal" {
-		classes = c.Int("classes")
-	}
 	var listed []string
 	if c.IsSet("tasks") {
-		var err error
 		if listed, err = parseTasks(c.String("tasks")); err != nil {
 			return err
 		}
 	}
-	ds, err := openDataset(name, c.String("root"), c.String("split"), classes, synthOptionsOf(c))
+	ds, err := openDataset(name, c.String("root"), c.String("split"), classesOf(c, name), synthOptionsOf(c))
 	if err != nil {
 		return err
 	}

@@ -263,20 +263,6 @@ func writeDatasetPreds(t *testing.T, ds data.Dataset, dir string, rng *rand.Rand
 	}
 }
 
-// assertErrorLine checks that stderr ends with exactly one error line of
-// the program (progress lines may come before it) and returns it.
-func assertErrorLine(t *testing.T, stderr string) string {
-	t.Helper()
-	require.True(t, strings.HasSuffix(stderr, "\n"), "stderr %q does not end in a newline", stderr)
-	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
-	last := lines[len(lines)-1]
-	require.True(t, strings.HasPrefix(last, "allnet-cli: "), "last stderr line %q is not the error", last)
-	for _, l := range lines[:len(lines)-1] {
-		require.True(t, strings.HasPrefix(l, "eval: "), "stderr line %q is neither progress nor the error", l)
-	}
-	return last
-}
-
 // copyTree copies folder src into a new temporary folder and returns it.
 func copyTree(t *testing.T, src string) string {
 	t.Helper()

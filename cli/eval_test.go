@@ -303,7 +303,7 @@ func TestEvalCLIErrors(t *testing.T) {
 		require.NoError(t, os.Remove(filepath.Join(p, "depth", "0002.npy")))
 		r := nyudEval(t, root, p)
 		require.Equal(t, 1, r.code, r.stderr)
-		assertErrorLine(t, r.stderr)
+		errorLine(t, r.stderr, "^eval: ")
 		assert.Contains(t, r.stderr, "depth/ lacks 1 of the 3 images of the split: 0002.npy")
 		assert.Empty(t, r.stdout)
 	})
@@ -313,7 +313,7 @@ func TestEvalCLIErrors(t *testing.T) {
 		require.NoError(t, format.WriteLabelPNG(file, 12, 10, make([]uint8, 120)))
 		r := nyudEval(t, root, p)
 		require.Equal(t, 1, r.code, r.stderr)
-		assertErrorLine(t, r.stderr)
+		errorLine(t, r.stderr, "^eval: ")
 		assert.Contains(t, r.stderr, file+": size 10x12 (HxW), expected 288x384")
 	})
 	t.Run("normals shape", func(t *testing.T) {
@@ -358,7 +358,7 @@ func TestEvalCLIErrors(t *testing.T) {
 	for _, args := range usage {
 		r := runCLI(t, args...)
 		assert.Equal(t, 2, r.code, "%v: %s", args, r.stderr)
-		assertErrorLine(t, r.stderr)
+		errorLine(t, r.stderr, "^eval: ")
 		assert.Empty(t, r.stdout)
 	}
 	r := nyudEval(t, filepath.Join(root, "nope"), pred)
@@ -419,7 +419,7 @@ func TestEvalCLIBaseline(t *testing.T) {
 		bad := write("bad.json", body)
 		r := nyudEval(t, root, pred, "--baseline", bad, "--tasks", "semseg")
 		assert.Equal(t, 1, r.code, "%s: %s", body, r.stderr)
-		assertErrorLine(t, r.stderr)
+		errorLine(t, r.stderr, "^eval: ")
 		assert.Contains(t, r.stderr, "--baseline "+bad, body)
 		assert.Contains(t, r.stderr, want, body)
 	}

@@ -61,3 +61,16 @@ func (s *Sample) H() int { return s.Image.H }
 
 // W returns the sample's width.
 func (s *Sample) W() int { return s.Image.W }
+
+// Clone returns a deep copy; a task the sample lacks stays nil.
+func (s *Sample) Clone() *Sample {
+	c := *s
+	c.Image = s.Image.Clone()
+	c.Semseg = append([]int32(nil), s.Semseg...)
+	c.Depth = append([]float32(nil), s.Depth...)
+	c.Normals = append([]float32(nil), s.Normals...)
+	c.Edge = append([]float32(nil), s.Edge...)
+	c.Sal = append([]float32(nil), s.Sal...)
+	c.Parts = append([]int32(nil), s.Parts...)
+	return &c
+}

@@ -17,3 +17,15 @@ func checkHW(metric string, h, w int) error {
 	}
 	return nil
 }
+
+// checkImage returns an error unless h and w are positive and the
+// prediction and the ground truth each hold c*h*w values.
+func checkImage(metric string, c, h, w, pred, gt int) error {
+	if err := checkHW(metric, h, w); err != nil {
+		return err
+	}
+	if err := checkLen(metric, "prediction", pred, c*h*w); err != nil {
+		return err
+	}
+	return checkLen(metric, "ground truth", gt, c*h*w)
+}

@@ -33,13 +33,7 @@ func NewDepth() *Depth { return &Depth{} }
 
 // Add scores one image: pred and gt are (H, W) depths in metres.
 func (d *Depth) Add(pred, gt []float32, h, w int) error {
-	if err := checkHW("depth", h, w); err != nil {
-		return err
-	}
-	if err := checkLen("depth", "prediction", len(pred), h*w); err != nil {
-		return err
-	}
-	if err := checkLen("depth", "ground truth", len(gt), h*w); err != nil {
+	if err := checkImage("depth", 1, h, w, len(pred), len(gt)); err != nil {
 		return err
 	}
 	var n int64
@@ -61,11 +55,7 @@ func (d *Depth) Add(pred, gt []float32, h, w int) error {
 		sumRel += math.Abs(e) / g
 		sumLog2 += l * l
 	}
-	d.n += n
-	d.sse += sse
-	d.sumRel += sumRel
-	d.sumLog2 += sumLog2
-	d.images++
+	d.Merge(&Depth{n: n, sse: sse, sumRel: sumRel, sumLog2: sumLog2, images: 1})
 	return nil
 }
 

@@ -446,16 +446,10 @@ func quantize8(v float32) int {
 }
 
 func edgeCounts(pred, gt []float32, h, w int, opts EdgeOptions, wk *edgeWork) (EdgeCounts, error) {
-	if err := checkHW("edge", h, w); err != nil {
+	if err := checkImage("edge", 1, h, w, len(pred), len(gt)); err != nil {
 		return EdgeCounts{}, err
 	}
 	n := h * w
-	if err := checkLen("edge", "prediction", len(pred), n); err != nil {
-		return EdgeCounts{}, err
-	}
-	if err := checkLen("edge", "ground truth", len(gt), n); err != nil {
-		return EdgeCounts{}, err
-	}
 	for i, v := range pred {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return EdgeCounts{}, fmt.Errorf("metrics: edge: prediction %v at pixel (%d, %d)", v, i%w, i/w)

@@ -215,29 +215,27 @@ func naiveMaxMatching(pred, gt []int, w int, r float64) int {
 func naiveEdgeCounts(e, gt []float32, h, w int, thr []float64, r float64) EdgeCounts {
 	k := len(thr)
 	c := EdgeCounts{CntP: make([]int64, k), SumP: make([]int64, k), CntR: make([]int64, k), SumR: make([]int64, k)}
+	thinned := func(b []bool) []int { // the pixels of b left by thinning
+		naiveThin(b, h, w)
+		var pts []int
+		for i, v := range b {
+			if v {
+				pts = append(pts, i)
+			}
+		}
+		return pts
+	}
 	gb := make([]bool, h*w)
 	for i, v := range gt {
 		gb[i] = v > 0.5
 	}
-	naiveThin(gb, h, w)
-	var gpts []int
-	for i, v := range gb {
-		if v {
-			gpts = append(gpts, i)
-		}
-	}
+	gpts := thinned(gb)
 	for t, th := range thr {
 		pb := make([]bool, h*w)
 		for i, v := range e {
 			pb[i] = float64(quantize8(v))/255 > th
 		}
-		naiveThin(pb, h, w)
-		var ppts []int
-		for i, v := range pb {
-			if v {
-				ppts = append(ppts, i)
-			}
-		}
+		ppts := thinned(pb)
 		m := int64(naiveMaxMatching(ppts, gpts, w, r))
 		c.CntP[t], c.SumP[t], c.CntR[t], c.SumR[t] = m, int64(len(ppts)), m, int64(len(gpts))
 	}

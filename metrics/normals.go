@@ -66,16 +66,10 @@ func NormalAngle(px, py, pz, gx, gy, gz float64) float64 {
 // Add scores one image: pred and gt are (3, H, W) channels-first vectors
 // (x at [0:HW], y at [HW:2HW], z at [2HW:3HW]).
 func (a *Normals) Add(pred, gt []float32, h, w int) error {
-	if err := checkHW("normals", h, w); err != nil {
+	if err := checkImage("normals", 3, h, w, len(pred), len(gt)); err != nil {
 		return err
 	}
 	hw := h * w
-	if err := checkLen("normals", "prediction", len(pred), 3*hw); err != nil {
-		return err
-	}
-	if err := checkLen("normals", "ground truth", len(gt), 3*hw); err != nil {
-		return err
-	}
 	var n, w1125, w225, w30 int64
 	var sum, sumSq float64
 	for i := 0; i < hw; i++ {
@@ -104,13 +98,7 @@ func (a *Normals) Add(pred, gt []float32, h, w int) error {
 		b := int(t / NormalsBinWidth)
 		a.hist[min(max(b, 0), normalsBins-1)]++
 	}
-	a.n += n
-	a.sum += sum
-	a.sumSq += sumSq
-	a.w1125 += w1125
-	a.w225 += w225
-	a.w30 += w30
-	a.images++
+	a.Merge(&Normals{n: n, sum: sum, sumSq: sumSq, w1125: w1125, w225: w225, w30: w30, images: 1}) // hist is counted in place
 	return nil
 }
 

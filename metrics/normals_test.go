@@ -3,6 +3,7 @@ package metrics
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -92,16 +93,8 @@ func TestNormalsMedianMatchesSortedAngles(t *testing.T) {
 		angles[i] = NormalAngle(float64(pred[i]), float64(pred[n+i]), float64(pred[2*n+i]),
 			float64(gt[i]), float64(gt[n+i]), float64(gt[2*n+i]))
 	}
-	sortFloat64s(angles)
+	slices.Sort(angles)
 	require.InDelta(t, angles[n/2], float64(a.Result().Median), medianTol)
-}
-
-func sortFloat64s(a []float64) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }
 
 // medianTol is the documented bound on the median (half a bin), plus rounding.

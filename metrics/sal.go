@@ -32,13 +32,7 @@ func NewSaliency() *Saliency { return &Saliency{} }
 
 // Add scores one image: pred is (H, W) 0-255, gt is (H, W) in [0, 1].
 func (s *Saliency) Add(pred []uint8, gt []float32, h, w int) error {
-	if err := checkHW("saliency", h, w); err != nil {
-		return err
-	}
-	if err := checkLen("saliency", "prediction", len(pred), h*w); err != nil {
-		return err
-	}
-	if err := checkLen("saliency", "ground truth", len(gt), h*w); err != nil {
+	if err := checkImage("saliency", 1, h, w, len(pred), len(gt)); err != nil {
 		return err
 	}
 	for i, p := range pred {

@@ -43,13 +43,7 @@ func (s *Segmentation) Classes() int { return s.k }
 
 // Add scores one image: pred and gt are (H, W) class ids, row-major.
 func (s *Segmentation) Add(pred, gt []int32, h, w int) error {
-	if err := checkHW("segmentation", h, w); err != nil {
-		return err
-	}
-	if err := checkLen("segmentation", "prediction", len(pred), h*w); err != nil {
-		return err
-	}
-	if err := checkLen("segmentation", "ground truth", len(gt), h*w); err != nil {
+	if err := checkImage("segmentation", 1, h, w, len(pred), len(gt)); err != nil {
 		return err
 	}
 	k := int32(s.k)

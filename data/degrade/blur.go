@@ -39,22 +39,13 @@ func (BlurParams) Type() Type { return Blur }
 
 // Validate checks every field's domain, naming the field.
 func (p BlurParams) Validate() error {
-	checks := []struct {
-		name     string
-		v, lo, h float64
-	}{
-		{"blur length", p.Length, 0, 60},
-		{"blur angle", p.Angle, -360, 360},
-		{"blur curvature", p.Curvature, -0.5, 0.5},
-		{"blur shot", p.Shot, 0, 0.1},
-		{"blur read", p.Read, 0, 0.1},
-	}
-	for _, c := range checks {
-		if err := checkValue(c.name, c.v, c.lo, c.h); err != nil {
-			return err
-		}
-	}
-	return nil
+	return firstError(
+		checkValue("blur length", p.Length, 0, 60),
+		checkValue("blur angle", p.Angle, -360, 360),
+		checkValue("blur curvature", p.Curvature, -0.5, 0.5),
+		checkValue("blur shot", p.Shot, 0, 0.1),
+		checkValue("blur read", p.Read, 0, 0.1),
+	)
 }
 
 // Trajectory returns the M points (x, y) of the camera path, centred on
@@ -232,19 +223,14 @@ func DefaultBlur() BlurRanges {
 
 // Validate checks the ranges, naming the field.
 func (r BlurRanges) Validate() error {
-	for _, err := range []error{
+	return firstError(
 		r.Length.check("blur length", 0, 60),
 		r.Angle.check("blur angle", -360, 360),
 		r.Curvature.check("blur curvature", -0.5, 0.5),
 		checkValue("blur noise_prob", r.NoiseProb, 0, 1),
 		r.Shot.check("blur shot", 0, 0.1),
 		r.Read.check("blur read", 0, 0.1),
-	} {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	)
 }
 
 // Sample draws blur parameters; shot and read are drawn only when the noise

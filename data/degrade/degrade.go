@@ -130,6 +130,16 @@ func checkValue(name string, v, min, max float64) error {
 	return nil
 }
 
+// firstError returns the first non-nil error of errs, or nil.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Options hold the ranges every type draws its parameters from.
 type Options struct {
 	Types []Type      `json:"types" yaml:"types"` // drawn uniformly per image by RandomDegradation
@@ -161,12 +171,7 @@ func (o Options) Validate() error {
 			return fmt.Errorf("degrade options: types: %w", err)
 		}
 	}
-	for _, err := range []error{o.Noise.Validate(), o.Haze.Validate(), o.Rain.Validate(), o.Blur.Validate()} {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return firstError(o.Noise.Validate(), o.Haze.Validate(), o.Rain.Validate(), o.Blur.Validate())
 }
 
 // Sample draws parameters of type t from the options' ranges.

@@ -41,25 +41,16 @@ func (RainParams) Type() Type { return Rain }
 
 // Validate checks every field's domain, naming the field.
 func (p RainParams) Validate() error {
-	checks := []struct {
-		name     string
-		v, lo, h float64
-	}{
-		{"rain density", p.Density, 0, 0.1},
-		{"rain length", p.Length, 1, 200},
-		{"rain width", p.Width, 0.25, 10},
-		{"rain angle", p.Angle, -90, 90},
-		{"rain jitter", p.Jitter, 0, 45},
-		{"rain intensity", p.Intensity, 0, 1},
-		{"rain haze", p.Haze, 0, 1},
-		{"rain haze_A", p.HazeA, 0, 1},
-	}
-	for _, c := range checks {
-		if err := checkValue(c.name, c.v, c.lo, c.h); err != nil {
-			return err
-		}
-	}
-	return nil
+	return firstError(
+		checkValue("rain density", p.Density, 0, 0.1),
+		checkValue("rain length", p.Length, 1, 200),
+		checkValue("rain width", p.Width, 0.25, 10),
+		checkValue("rain angle", p.Angle, -90, 90),
+		checkValue("rain jitter", p.Jitter, 0, 45),
+		checkValue("rain intensity", p.Intensity, 0, 1),
+		checkValue("rain haze", p.Haze, 0, 1),
+		checkValue("rain haze_A", p.HazeA, 0, 1),
+	)
 }
 
 // tap is one non-zero kernel entry at offset (dx, dy).
@@ -220,7 +211,7 @@ func DefaultRain() RainRanges {
 
 // Validate checks the ranges, naming the field.
 func (r RainRanges) Validate() error {
-	for _, err := range []error{
+	return firstError(
 		r.Density.check("rain density", 0, 0.1),
 		r.Length.check("rain length", 1, 200),
 		r.Width.check("rain width", 0.25, 10),
@@ -230,12 +221,7 @@ func (r RainRanges) Validate() error {
 		checkValue("rain haze_prob", r.HazeProb, 0, 1),
 		r.Haze.check("rain haze", 0, 1),
 		r.HazeA.check("rain haze_A", 0, 1),
-	} {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	)
 }
 
 // Sample draws rain parameters. The veil's strength and light are drawn

@@ -8,6 +8,13 @@ import (
 	"path/filepath"
 )
 
+// WriteFileAtomic writes b to path through a temporary file beside it,
+// renamed over path once everything is written, so that an interrupted run
+// never leaves half a file. The file gets mode 0644; errors name path.
+func WriteFileAtomic(path string, b []byte) error {
+	return writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
+}
+
 // writeAtomic writes path through write into a temporary file beside it and
 // renames that over path once everything is written. The file gets mode 0644.
 func writeAtomic(path string, write func(io.Writer) error) error {

@@ -73,6 +73,10 @@ const (
 var miSize = [...]int{miINT8: 1, miUINT8: 1, miINT16: 2, miUINT16: 2, miINT32: 4, miUINT32: 4,
 	miSINGLE: 4, miDOUBLE: 8, miINT64: 8, miUINT64: 8}
 
+// miKind is the numpy type code of each numeric mi type, for decodeNumbers.
+var miKind = [...]string{miINT8: "i1", miUINT8: "u1", miINT16: "i2", miUINT16: "u2", miINT32: "i4", miUINT32: "u4",
+	miSINGLE: "f4", miDOUBLE: "f8", miINT64: "i8", miUINT64: "u8"}
+
 const maxMatDepth = 64
 
 // DecodeMat is ReadMat on the bytes of a file; name labels errors.

@@ -2,9 +2,7 @@ package format
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
-	"math"
 	"strings"
 	"unicode/utf8"
 )
@@ -178,66 +176,9 @@ func (r *matReader) numbers(typ uint32, d []byte, n int) ([]float64, error) {
 		return nil, fmt.Errorf("%d elements need %d bytes of type %d, found %d", n, n*size, typ, len(d))
 	}
 	d = littleEndian(d, size, r.order)
-	o := binary.LittleEndian // concrete, so the calls below inline
 	out := make([]float64, n)
-	switch typ {
-	case miINT8:
-		for i := range out {
-			out[i] = float64(int8(d[i]))
-		}
-	case miUINT8:
-		for i := range out {
-			out[i] = float64(d[i])
-		}
-	case miINT16:
-		for i := range out {
-			out[i] = float64(int16(o.Uint16(d[2*i:])))
-		}
-	case miUINT16:
-		for i := range out {
-			out[i] = float64(o.Uint16(d[2*i:]))
-		}
-	case miINT32:
-		for i := range out {
-			out[i] = float64(int32(o.Uint32(d[4*i:])))
-		}
-	case miUINT32:
-		for i := range out {
-			out[i] = float64(o.Uint32(d[4*i:]))
-		}
-	case miSINGLE:
-		for i := range out {
-			out[i] = float64(math.Float32frombits(o.Uint32(d[4*i:])))
-		}
-	case miDOUBLE:
-		for i := range out {
-			out[i] = math.Float64frombits(o.Uint64(d[8*i:]))
-		}
-	case miINT64:
-		for i := range out {
-			out[i] = float64(int64(o.Uint64(d[8*i:])))
-		}
-	case miUINT64:
-		for i := range out {
-			out[i] = float64(o.Uint64(d[8*i:]))
-		}
-	}
+	decodeNumbers(out, d, miKind[typ])
 	return out, nil
-}
-
-// littleEndian returns d, elements of size bytes in byte order o, in
-// little-endian order (a copy when o is big-endian).
-func littleEndian(d []byte, size int, o binary.ByteOrder) []byte {
-	if o != binary.BigEndian || size == 1 {
-		return d
-	}
-	s := make([]byte, len(d))
-	for i := 0; i+size <= len(d); i += size {
-		for k := range size {
-			s[i+k] = d[i+size-1-k]
-		}
-	}
-	return s
 }
 
 // chars decodes n characters. Dimensions count UTF-16 code units in MATLAB

@@ -5,7 +5,6 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"math"
 	"unicode/utf16"
 )
@@ -116,7 +115,7 @@ func WriteMat(path string, compress bool, vars ...*MatValue) error {
 	if err != nil {
 		return fmt.Errorf("writing %s: %v", path, err)
 	}
-	return writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
+	return WriteFileAtomic(path, b)
 }
 
 // EncodeMat returns the bytes of a MAT-file holding vars (see WriteMat).

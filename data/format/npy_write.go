@@ -3,7 +3,6 @@ package format
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -51,5 +50,5 @@ func WriteNpy(path string, shape []int, vals []float32) error {
 	if err != nil {
 		return fmt.Errorf("writing %s: %v", path, err)
 	}
-	return writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
+	return WriteFileAtomic(path, b)
 }

@@ -76,16 +76,3 @@ func fakeSample(name string, i, h, w int) *data.Sample {
 	}
 	return s
 }
-
-// cloneSample deep-copies s.
-func cloneSample(s *data.Sample) *data.Sample {
-	c := *s
-	c.Image = s.Image.Clone()
-	c.Semseg = append([]int32(nil), s.Semseg...)
-	c.Parts = append([]int32(nil), s.Parts...)
-	c.Depth = append([]float32(nil), s.Depth...)
-	c.Normals = append([]float32(nil), s.Normals...)
-	c.Edge = append([]float32(nil), s.Edge...)
-	c.Sal = append([]float32(nil), s.Sal...)
-	return &c
-}

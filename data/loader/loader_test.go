@@ -138,7 +138,7 @@ func TestEvaluationSplit(t *testing.T) {
 	ds := newFake(5, 40, 56)
 	orig := make([]*data.Sample, ds.Len())
 	for i, s := range ds.samples {
-		orig[i] = cloneSample(s)
+		orig[i] = s.Clone()
 	}
 	o := Options{Batch: 2, Workers: 2, Seed: 7}
 	l, err := New(ds, o)
@@ -185,7 +185,7 @@ func TestTrainingBatches(t *testing.T) {
 	ds := newFake(10, 40, 56)
 	orig := make([]*data.Sample, ds.Len())
 	for i, s := range ds.samples {
-		orig[i] = cloneSample(s)
+		orig[i] = s.Clone()
 	}
 	l, err := New(ds, trainOpts(2, 2))
 	require.NoError(t, err)
@@ -289,7 +289,7 @@ func TestErrorNamesSample(t *testing.T) {
 
 	// A malformed sample is named too.
 	ds = newFake(3, 16, 16)
-	bad := cloneSample(ds.samples[1])
+	bad := ds.samples[1].Clone()
 	bad.Depth = bad.Depth[:10]
 	ds.samples[1] = bad
 	l2, err := New(ds, Options{Batch: 1, Workers: 1})
@@ -303,7 +303,7 @@ func TestErrorNamesSample(t *testing.T) {
 func TestCollateMismatch(t *testing.T) {
 	ds := newFake(4, 16, 16)
 	ds.samples[1] = fakeSample("s01", 1, 16, 20)
-	ds.samples[3] = cloneSample(ds.samples[3])
+	ds.samples[3] = ds.samples[3].Clone()
 	ds.samples[3].Sal = nil
 	l, err := New(ds, Options{Batch: 2, Workers: 1})
 	require.NoError(t, err)

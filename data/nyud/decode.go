@@ -7,31 +7,15 @@ import (
 
 	"allnet/data"
 	"allnet/data/format"
+	"allnet/data/internal/layout"
 )
-
-// size is the native size every ground-truth file of a sample must have:
-// that of its image.
-type size struct {
-	h, w  int
-	image string
-}
-
-func (s size) check(path string, h, w int) error {
-	if h != s.h || w != s.w {
-		return fmt.Errorf("%s: expected %dx%d (HxW, the size of %s), found %dx%d", path, s.h, s.w, s.image, h, w)
-	}
-	return nil
-}
 
 // readSemseg decodes segmentation/NAME.png: stored 1..40 become 0..39 (or
 // their 13-class label), stored 0 (unlabelled) becomes data.Ignore. Any other
 // value is an error.
-func readSemseg(path string, want size, classes int) ([]int32, error) {
-	g, err := format.ReadGray(path)
+func readSemseg(path string, want layout.Size, classes int) ([]int32, error) {
+	g, err := want.ReadGray(path)
 	if err != nil {
-		return nil, err
-	}
-	if err := want.check(path, g.H, g.W); err != nil {
 		return nil, err
 	}
 	out := make([]int32, len(g.Pix))
@@ -53,7 +37,7 @@ func readSemseg(path string, want size, classes int) ([]int32, error) {
 
 // plane returns the values of a .npy holding one h x w plane: shape (h, w),
 // (h, w, 1) or (1, h, w).
-func plane(path string, want size) ([]float32, error) {
+func plane(path string, want layout.Size) ([]float32, error) {
 	n, err := format.ReadNpy(path)
 	if err != nil {
 		return nil, err
@@ -67,7 +51,7 @@ func plane(path string, want size) ([]float32, error) {
 	if len(s) == 3 && s[2] != 1 {
 		h, w = s[1], s[2]
 	}
-	if err := want.check(path, h, w); err != nil {
+	if err := want.Check(path, h, w); err != nil {
 		return nil, err
 	}
 	return n.Float32s()
@@ -75,7 +59,7 @@ func plane(path string, want size) ([]float32, error) {
 
 // readDepth decodes depth/NAME.npy (metres). Zero, negative and non-finite
 // values are invalid and come back as 0.
-func readDepth(path string, want size) ([]float32, error) {
+func readDepth(path string, want layout.Size) ([]float32, error) {
 	d, err := plane(path, want)
 	if err != nil {
 		return nil, err
@@ -92,13 +76,10 @@ func readDepth(path string, want size) ([]float32, error) {
 // for 8-bit files) or normals/NAME.npy (H x W x 3 floats) into a (3, h, w)
 // map. Zero vectors (possible only in .npy) are invalid; non-finite vectors
 // are made zero too.
-func readNormals(path string, want size) ([]float32, error) {
+func readNormals(path string, want layout.Size) ([]float32, error) {
 	if filepath.Ext(path) == ".png" {
-		img, err := format.ReadImage(path)
+		img, err := want.ReadImage(path)
 		if err != nil {
-			return nil, err
-		}
-		if err := want.check(path, img.H, img.W); err != nil {
 			return nil, err
 		}
 		for i, v := range img.Pix {
@@ -114,7 +95,7 @@ func readNormals(path string, want size) ([]float32, error) {
 		return nil, fmt.Errorf("%s: expected an HxWx3 array, found shape %v", path, n.Shape)
 	}
 	h, w := n.Shape[0], n.Shape[1]
-	if err := want.check(path, h, w); err != nil {
+	if err := want.Check(path, h, w); err != nil {
 		return nil, err
 	}
 	hwc, err := n.Float32s()
@@ -137,15 +118,12 @@ func finite(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(floa
 
 // readEdge decodes edge/NAME.png (v/255, or v/65535 for 16-bit files) or
 // edge/NAME.npy (floats, as stored); the release holds 0 and 1.
-func readEdge(path string, want size) ([]float32, error) {
+func readEdge(path string, want layout.Size) ([]float32, error) {
 	if filepath.Ext(path) != ".png" {
 		return plane(path, want)
 	}
-	g, err := format.ReadGray(path)
+	g, err := want.ReadGray(path)
 	if err != nil {
-		return nil, err
-	}
-	if err := want.check(path, g.H, g.W); err != nil {
 		return nil, err
 	}
 	vmax := float32(int(1)<<g.Depth - 1)

@@ -1,10 +1,8 @@
 package nyud
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allnet/data"
+	"allnet/data/internal/fixturetest"
 )
 
 // The fixture tree ../testdata/NYUD_MT and the values the multi-task
@@ -20,82 +19,44 @@ import (
 
 var fixtureRoot = filepath.Join("..", "testdata", "NYUD_MT")
 
-// pixel is [x, y, value] where value is a number or a list of numbers.
-type pixel struct {
-	X, Y int
-	V    []float64
-}
-
-func (p *pixel) UnmarshalJSON(b []byte) error {
-	var raw [3]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	if err := json.Unmarshal(raw[0], &p.X); err != nil {
-		return err
-	}
-	if err := json.Unmarshal(raw[1], &p.Y); err != nil {
-		return err
-	}
-	var one float64
-	if json.Unmarshal(raw[2], &one) == nil {
-		p.V = []float64{one}
-		return nil
-	}
-	return json.Unmarshal(raw[2], &p.V)
-}
-
 type nyudSample struct {
 	Size  [2]int
 	Image struct {
 		Ext    string
 		Tol    float64
-		Pixels []pixel
+		Pixels []fixturetest.Pixel
 	}
 	Semseg40 []int32
 	Semseg13 []int32
 	Depth    struct {
-		Pixels   []pixel
+		Pixels   []fixturetest.Pixel
 		Invalid  int
 		MinValid float64 `json:"min_valid"`
 	}
 	Normals struct {
 		Ext     string
-		Pixels  []pixel
+		Pixels  []fixturetest.Pixel
 		Invalid int
 	}
 	Edge struct {
 		Ext    string
 		Sum    float64
-		Pixels []pixel
+		Pixels []fixturetest.Pixel
 	}
 }
 
 func loadExpected(t testing.TB) map[string]nyudSample {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "expected.json"))
-	require.NoError(t, err)
 	var e struct{ Nyud map[string]nyudSample }
-	require.NoError(t, json.Unmarshal(b, &e))
+	fixturetest.ReadExpected(t, &e)
 	require.Len(t, e.Nyud, 3)
 	return e.Nyud
 }
 
-// openAll opens both splits and returns every sample by name.
+// loadAll opens both splits and returns every sample by name.
 func loadAll(t testing.TB, root string, opts Options) map[string]*data.Sample {
 	t.Helper()
-	out := map[string]*data.Sample{}
-	for _, split := range []string{"train", "val"} {
-		d, err := Open(root, split, opts)
-		require.NoError(t, err)
-		for i := range d.Len() {
-			s, err := d.Load(i)
-			require.NoError(t, err)
-			require.Equal(t, d.Name(i), s.Name)
-			out[s.Name] = s
-		}
-	}
-	return out
+	return fixturetest.LoadAll(t, func(split string) (data.Dataset, error) { return Open(root, split, opts) })
 }
 
 func countZero(v []float32, c int) int {
@@ -125,12 +86,7 @@ func TestFixturesNative(t *testing.T) {
 			require.NotNil(t, s, name)
 			h, w := e.Size[0], e.Size[1]
 			require.Equal(t, [2]int{h, w}, [2]int{s.H(), s.W()})
-			hw := h * w
-			for _, p := range e.Image.Pixels {
-				for c := range 3 {
-					assert.InDelta(t, p.V[c], float64(s.Image.At(c, p.X, p.Y))*255, e.Image.Tol+1e-3, "%s image (%d,%d) c%d", name, p.X, p.Y, c)
-				}
-			}
+			fixturetest.CheckImage(t, name, s.Image, e.Image.Pixels, e.Image.Tol)
 			if classes == 40 {
 				assert.Equal(t, e.Semseg40, s.Semseg, name)
 			} else {
@@ -140,16 +96,7 @@ func TestFixturesNative(t *testing.T) {
 				assert.InDelta(t, p.V[0], float64(s.Depth[p.Y*w+p.X]), 1e-6, "%s depth (%d,%d)", name, p.X, p.Y)
 			}
 			assert.Equal(t, e.Depth.Invalid, countZero(s.Depth, 1), name+" invalid depth")
-			for _, p := range e.Normals.Pixels {
-				l := math.Sqrt(p.V[0]*p.V[0] + p.V[1]*p.V[1] + p.V[2]*p.V[2])
-				for c := range 3 {
-					want := 0.0
-					if l > 0 {
-						want = p.V[c] / l // the loader returns unit vectors
-					}
-					assert.InDelta(t, want, float64(s.Normals[c*hw+p.Y*w+p.X]), 1e-6, "%s normals (%d,%d) c%d", name, p.X, p.Y, c)
-				}
-			}
+			fixturetest.CheckNormals(t, name, s.Normals, h, w, e.Normals.Pixels)
 			assert.Equal(t, e.Normals.Invalid, countZero(s.Normals, 3), name+" invalid normals")
 			sum := 0.0
 			for _, v := range s.Edge {

@@ -97,31 +97,13 @@ func Open(root, split string, opts Options) (*Dataset, error) {
 	if d.h <= 0 || d.w <= 0 {
 		return nil, fmt.Errorf("nyud: size %dx%d: expected positive sizes (or 0x0 for %dx%d)", d.h, d.w, Height, Width)
 	}
-	if split != "train" && split != "val" {
-		return nil, fmt.Errorf("nyud: split %q: expected train or val", split)
-	}
-	if !layout.IsDir(root) {
-		return nil, tree.MissingRoot(root)
-	}
-	var missing []string
-	for _, dir := range []string{"images", "segmentation", "depth", "normals", "edge", "gt_sets"} {
-		if p := filepath.Join(root, dir); !layout.IsDir(p) {
-			missing = append(missing, "folder "+p)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, tree.Missing(root, missing[0], len(missing)-1)
-	}
-	splitFile := filepath.Join(root, "gt_sets", split+".txt")
-	if !layout.IsFile(splitFile) {
-		return nil, tree.Missing(root, "split file "+splitFile, 0)
-	}
-	names, err := layout.ReadSplit(splitFile)
+	names, err := tree.OpenSplit(root, split, []string{"images", "segmentation", "depth", "normals", "edge", "gt_sets"}, "gt_sets")
 	if err != nil {
-		return nil, fmt.Errorf("nyud: %w", err)
+		return nil, err
 	}
 	d.names = names
 	d.files = make([]paths, len(names))
+	var missing []string
 	for i, n := range names {
 		pick := func(dir string, exts ...string) string {
 			for _, e := range exts {
@@ -166,8 +148,8 @@ func (d *Dataset) Info() data.Info {
 // bilinearly, semantic labels and edges by nearest neighbour, depth and
 // normals with their invalid pixels masked out (resize.go).
 func (d *Dataset) Load(i int) (*data.Sample, error) {
-	if i < 0 || i >= len(d.names) {
-		return nil, fmt.Errorf("nyud: sample %d out of range: the %s split has %d", i, d.split, len(d.names))
+	if err := tree.CheckIndex(i, len(d.names), d.split); err != nil {
+		return nil, err
 	}
 	f := d.files[i]
 	img, err := format.ReadImage(f.image)
@@ -175,7 +157,7 @@ func (d *Dataset) Load(i int) (*data.Sample, error) {
 		return nil, err
 	}
 	h, w := img.H, img.W
-	want := size{h, w, f.image}
+	want := layout.Size{H: h, W: w, Image: f.image}
 	sem, err := readSemseg(f.semseg, want, d.classes)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,15 @@ import "math"
 // between floor(s) and the next pixel (no antialiasing when shrinking).
 // Nearest takes source pixel floor(d * src/dst), as cv2.resize(INTER_NEAREST)
 // does. Resizing to the same size is the identity for both.
+//
+// data/transform resizes too, for augmentation, with the same bilinear rule
+// but computed per output window with padding (this file resizes whole maps
+// once per load, separably), and with other rules where the MTL loaders
+// differ from it: its nearest neighbour is centre-aligned,
+// floor((d + 0.5) * src/dst), where this one is cv2's floor(d * src/dst);
+// and its masked depth and normals keep an output invalid exactly when its
+// nearest input is, where these threshold the resized validity mask at
+// maskThreshold. So the two are kept apart, each matching its reference.
 
 // axis holds, for each destination index, the two source indices and the
 // weight of the second.

@@ -5,30 +5,14 @@ import (
 
 	"allnet/data"
 	"allnet/data/format"
+	"allnet/data/internal/layout"
 )
-
-// size is the size every ground-truth file of a sample must have: that of
-// its image.
-type size struct {
-	h, w  int
-	image string
-}
-
-func (s size) check(what string, h, w int) error {
-	if h != s.h || w != s.w {
-		return fmt.Errorf("%s: expected %dx%d (HxW, the size of %s), found %dx%d", what, s.h, s.w, s.image, h, w)
-	}
-	return nil
-}
 
 // readSemseg decodes a semseg PNG (palette indices or gray values): classes
 // 0..20, 255 = data.Ignore; any other value is an error.
-func readSemseg(path string, want size) ([]int32, error) {
-	g, err := format.ReadGray(path)
+func readSemseg(path string, want layout.Size) ([]int32, error) {
+	g, err := want.ReadGray(path)
 	if err != nil {
-		return nil, err
-	}
-	if err := want.check(path, g.H, g.W); err != nil {
 		return nil, err
 	}
 	out := make([]int32, len(g.Pix))
@@ -44,12 +28,9 @@ func readSemseg(path string, want size) ([]int32, error) {
 
 // readSal decodes sal_distill/NAME.png: 1 where v/vmax > 0.5 (vmax 255 for
 // 8-bit files), else 0.
-func readSal(path string, want size) ([]float32, error) {
-	g, err := format.ReadGray(path)
+func readSal(path string, want layout.Size) ([]float32, error) {
+	g, err := want.ReadGray(path)
 	if err != nil {
-		return nil, err
-	}
-	if err := want.check(path, g.H, g.W); err != nil {
 		return nil, err
 	}
 	vmax := float64(int(1)<<g.Depth - 1)
@@ -64,7 +45,7 @@ func readSal(path string, want size) ([]float32, error) {
 
 // readLabelMap reads LabelMap, PASCAL-Context's 459-class label ids, from
 // pascal-context/trainval/NAME.mat.
-func readLabelMap(path string, want size) ([]int32, error) {
+func readLabelMap(path string, want layout.Size) ([]int32, error) {
 	f, err := format.ReadMat(path)
 	if err != nil {
 		return nil, err
@@ -73,12 +54,18 @@ func readLabelMap(path string, want size) ([]int32, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, w, labels, err := lm.Int32Matrix()
+	return int32Matrix(lm, path, want)
+}
+
+// int32Matrix returns v, a 2-D integer array (label map or mask) of the file
+// path, which must have the size want.
+func int32Matrix(v *format.MatValue, path string, want layout.Size) ([]int32, error) {
+	h, w, m, err := v.Int32Matrix()
 	if err != nil {
 		return nil, err
 	}
-	if err := want.check(path+": "+fmt.Sprint(lm), h, w); err != nil {
+	if err := want.Check(path+": "+fmt.Sprint(v), h, w); err != nil {
 		return nil, err
 	}
-	return labels, nil
+	return m, nil
 }

@@ -10,13 +10,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"allnet/data/internal/fixturetest"
 )
 
+// copyFixture copies the fixture tree to a temporary root the test may
+// break.
 func copyFixture(t *testing.T) string {
 	t.Helper()
-	root := filepath.Join(t.TempDir(), "PASCAL_MT")
-	require.NoError(t, os.CopyFS(root, os.DirFS(fixtureRoot)))
-	return root
+	return fixturetest.CopyTree(t, fixtureRoot, "PASCAL_MT")
 }
 
 const layoutTree = "expected the PASCAL_MT layout:\n  ROOT/\n    JPEGImages/NAME.jpg"

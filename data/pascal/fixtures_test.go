@@ -1,9 +1,7 @@
 package pascal
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -11,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allnet/data"
+	"allnet/data/internal/fixturetest"
 )
 
 // The fixture tree ../testdata/PASCAL_MT and the values
@@ -20,36 +19,16 @@ import (
 
 var fixtureRoot = filepath.Join("..", "testdata", "PASCAL_MT")
 
-// pixel is [x, y, value] where value is a list of numbers.
-type pixel struct {
-	X, Y int
-	V    []float64
-}
-
-func (p *pixel) UnmarshalJSON(b []byte) error {
-	var raw [3]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	if err := json.Unmarshal(raw[0], &p.X); err != nil {
-		return err
-	}
-	if err := json.Unmarshal(raw[1], &p.Y); err != nil {
-		return err
-	}
-	return json.Unmarshal(raw[2], &p.V)
-}
-
 type pascalSample struct {
 	Size  [2]int
 	Image struct {
 		Tol    float64
-		Pixels []pixel
+		Pixels []fixturetest.Pixel
 	}
 	Semseg, Parts []int32
 	Edge, Sal     []float32
 	Normals       struct {
-		Pixels []pixel
+		Pixels []fixturetest.Pixel
 		Valid  int
 	}
 }
@@ -73,30 +52,18 @@ type expected struct {
 
 func loadExpected(t testing.TB) expected {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "expected.json"))
-	require.NoError(t, err)
 	var e expected
-	require.NoError(t, json.Unmarshal(b, &e))
+	fixturetest.ReadExpected(t, &e)
 	require.Len(t, e.Pascal, 3)
 	require.Len(t, e.Thin, 3)
 	require.Len(t, e.Laplacian, 5)
 	return e
 }
 
+// loadAll opens both splits and returns every sample by name.
 func loadAll(t testing.TB, root string) map[string]*data.Sample {
 	t.Helper()
-	out := map[string]*data.Sample{}
-	for _, split := range []string{"train", "val"} {
-		d, err := Open(root, split, Options{})
-		require.NoError(t, err)
-		for i := range d.Len() {
-			s, err := d.Load(i)
-			require.NoError(t, err)
-			require.Equal(t, d.Name(i), s.Name)
-			out[s.Name] = s
-		}
-	}
-	return out
+	return fixturetest.LoadAll(t, func(split string) (data.Dataset, error) { return Open(root, split, Options{}) })
 }
 
 func TestFixtures(t *testing.T) {
@@ -109,11 +76,7 @@ func TestFixtures(t *testing.T) {
 		h, w := e.Size[0], e.Size[1]
 		hw := h * w
 		require.Equal(t, [2]int{h, w}, [2]int{s.H(), s.W()}, name)
-		for _, p := range e.Image.Pixels {
-			for c := range 3 {
-				assert.InDelta(t, p.V[c], float64(s.Image.At(c, p.X, p.Y))*255, e.Image.Tol+1e-3, "%s image (%d,%d) c%d", name, p.X, p.Y, c)
-			}
-		}
+		fixturetest.CheckImage(t, name, s.Image, e.Image.Pixels, e.Image.Tol)
 		assert.Equal(t, e.Semseg, s.Semseg, name+" semseg")
 		assert.Equal(t, e.Parts, s.Parts, name+" parts")
 		assert.Equal(t, e.Edge, s.Edge, name+" edge")
@@ -130,16 +93,7 @@ func TestFixtures(t *testing.T) {
 			require.InDelta(t, 1, l, 1e-6, "%s normal length at %d", name, i)
 		}
 		assert.Equal(t, e.Normals.Valid, valid, name+" valid normals")
-		for _, p := range e.Normals.Pixels {
-			l := math.Sqrt(p.V[0]*p.V[0] + p.V[1]*p.V[1] + p.V[2]*p.V[2])
-			for c := range 3 {
-				want := 0.0
-				if l > 0 {
-					want = p.V[c] / l // the loader returns unit vectors
-				}
-				assert.InDelta(t, want, float64(s.Normals[c*hw+p.Y*w+p.X]), 1e-6, "%s normals (%d,%d) c%d", name, p.X, p.Y, c)
-			}
-		}
+		fixturetest.CheckNormals(t, name, s.Normals, h, w, e.Normals.Pixels)
 	}
 	// What the fixtures hold (see the generator): parts ignored without
 	// part labels, background on unlabelled person pixels.

@@ -3,7 +3,7 @@ package pascal
 import (
 	"math"
 
-	"allnet/data/format"
+	"allnet/data/internal/layout"
 )
 
 // normalsValid lists the PASCAL-Context classes (the 459-class ids of
@@ -43,15 +43,12 @@ func NormalsValid(id int32) bool { return id >= 0 && int(id) < len(normalsValid)
 // readNormals decodes normals_distill/NAME.png (each channel 2*v/255 - 1),
 // keeps the pixels whose LabelMap class is in normalsValid and scales them
 // to unit length; the others are zero vectors (invalid). Returns (3, h, w).
-func readNormals(path string, want size, labels []int32) ([]float32, error) {
-	img, err := format.ReadImage(path)
+func readNormals(path string, want layout.Size, labels []int32) ([]float32, error) {
+	img, err := want.ReadImage(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := want.check(path, img.H, img.W); err != nil {
-		return nil, err
-	}
-	hw := want.h * want.w
+	hw := want.H * want.W
 	p := img.Pix
 	for i := range hw {
 		x, y, z := float64(2*p[i]-1), float64(2*p[hw+i]-1), float64(2*p[2*hw+i]-1)

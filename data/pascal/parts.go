@@ -5,6 +5,7 @@ import (
 
 	"allnet/data"
 	"allnet/data/format"
+	"allnet/data/internal/layout"
 )
 
 // PartNames are the human-part labels 0..6.
@@ -49,7 +50,7 @@ const personClass = 15
 //
 // The codebases apply that last rule after cropping during training; here it
 // applies to the whole image.
-func readParts(path string, want size) ([]int32, error) {
+func readParts(path string, want layout.Size) ([]int32, error) {
 	f, err := format.ReadMat(path)
 	if err != nil {
 		return nil, err
@@ -62,7 +63,7 @@ func readParts(path string, want size) ([]int32, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]int32, want.h*want.w)
+	out := make([]int32, want.H*want.W)
 	person := false
 	for i := range objs.Len() {
 		o, err := objs.Index(i)
@@ -113,7 +114,7 @@ func readParts(path string, want size) ([]int32, error) {
 }
 
 // paintPart writes part j of parts into out.
-func paintPart(out []int32, parts *format.MatValue, j int, path string, want size) error {
+func paintPart(out []int32, parts *format.MatValue, j int, path string, want layout.Size) error {
 	p, err := parts.Index(j)
 	if err != nil {
 		return err
@@ -134,11 +135,8 @@ func paintPart(out []int32, parts *format.MatValue, j int, path string, want siz
 	if err != nil {
 		return err
 	}
-	h, w, m, err := pm.Int32Matrix()
+	m, err := int32Matrix(pm, path, want)
 	if err != nil {
-		return err
-	}
-	if err := want.check(path+": "+fmt.Sprint(pm), h, w); err != nil {
 		return err
 	}
 	for k, v := range m {
@@ -150,12 +148,9 @@ func paintPart(out []int32, parts *format.MatValue, j int, path string, want siz
 }
 
 // maskArea counts the set pixels of an object mask.
-func maskArea(mask *format.MatValue, path string, want size) (int, error) {
-	h, w, m, err := mask.Int32Matrix()
+func maskArea(mask *format.MatValue, path string, want layout.Size) (int, error) {
+	m, err := int32Matrix(mask, path, want)
 	if err != nil {
-		return 0, err
-	}
-	if err := want.check(path+": "+fmt.Sprint(mask), h, w); err != nil {
 		return 0, err
 	}
 	n := 0

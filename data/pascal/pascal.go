@@ -25,7 +25,6 @@
 package pascal
 
 import (
-	"fmt"
 	"path/filepath"
 
 	"allnet/data"
@@ -71,32 +70,14 @@ var tree = layout.Layout{Dataset: "pascal", Release: "PASCAL_MT", Tree: []string
 // Like the codebases, a label map in semseg/VOC12/NAME.png, where one exists,
 // is used instead of semseg/pascal-context/NAME.png.
 func Open(root, split string, opts Options) (*Dataset, error) {
-	if split != "train" && split != "val" {
-		return nil, fmt.Errorf("pascal: split %q: expected train or val", split)
-	}
-	if !layout.IsDir(root) {
-		return nil, tree.MissingRoot(root)
-	}
-	var missing []string
 	dirs := []string{"JPEGImages", "semseg/pascal-context", "human_parts", "normals_distill",
 		"sal_distill", "pascal-context/trainval", "ImageSets/Context"}
-	for _, dir := range dirs {
-		if p := filepath.Join(root, dir); !layout.IsDir(p) {
-			missing = append(missing, "folder "+p)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, tree.Missing(root, missing[0], len(missing)-1)
-	}
-	splitFile := filepath.Join(root, "ImageSets", "Context", split+".txt")
-	if !layout.IsFile(splitFile) {
-		return nil, tree.Missing(root, "split file "+splitFile, 0)
-	}
-	names, err := layout.ReadSplit(splitFile)
+	names, err := tree.OpenSplit(root, split, dirs, "ImageSets/Context")
 	if err != nil {
-		return nil, fmt.Errorf("pascal: %w", err)
+		return nil, err
 	}
 	d := &Dataset{root: root, split: split, names: names, files: make([]paths, len(names))}
+	var missing []string
 	for i, n := range names {
 		need := func(dir, ext string) string {
 			p := filepath.Join(root, dir, n+ext)
@@ -138,15 +119,15 @@ func (d *Dataset) Info() data.Info {
 
 // Load reads sample i at its own size.
 func (d *Dataset) Load(i int) (*data.Sample, error) {
-	if i < 0 || i >= len(d.names) {
-		return nil, fmt.Errorf("pascal: sample %d out of range: the %s split has %d", i, d.split, len(d.names))
+	if err := tree.CheckIndex(i, len(d.names), d.split); err != nil {
+		return nil, err
 	}
 	f := d.files[i]
 	img, err := format.ReadImage(f.image)
 	if err != nil {
 		return nil, err
 	}
-	want := size{img.H, img.W, f.image}
+	want := layout.Size{H: img.H, W: img.W, Image: f.image}
 	s := &data.Sample{Name: d.names[i], Image: img}
 	if s.Semseg, err = readSemseg(f.semseg, want); err != nil {
 		return nil, err
@@ -155,7 +136,7 @@ func (d *Dataset) Load(i int) (*data.Sample, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Edge = edgesFromLabels(labels, want.h, want.w)
+	s.Edge = edgesFromLabels(labels, want.H, want.W)
 	if s.Normals, err = readNormals(f.normals, want, labels); err != nil {
 		return nil, err
 	}

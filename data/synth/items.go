@@ -66,12 +66,7 @@ func itemSpec(r *rng, kind string) spec {
 	case "plant":
 		return plantSpec(r, true)
 	case "ball":
-		rad := r.uniform(0.05, 0.11)
-		m := randMat(r, palBright, wBright)
-		return spec{kind: "ball", hx: rad, hy: rad, h: 2 * rad, build: func(o *obj, _ *layout) {
-			o.setup("ball", m)
-			o.sphere(0, 0, rad, rad)
-		}}
+		return ballSpec(r, 0.05, 0.11)
 	}
 	hx, hy, h := r.uniform(0.05, 0.15), r.uniform(0.05, 0.12), r.uniform(0.04, 0.2)
 	m := randMat(r, append(palBright, palWood...), wBright)

@@ -105,6 +105,16 @@ func (l *layout) addSupport(o *obj, x, y, z, hx, hy float64) {
 	l.supports = append(l.supports, support{f: f, yaw: yaw, hx: hx, hy: hy})
 }
 
+// ballSpec samples a ball of radius U(lo, hi) in a bright material.
+func ballSpec(r *rng, lo, hi float64) spec {
+	rad := r.uniform(lo, hi)
+	m := randMat(r, palBright, wBright)
+	return spec{kind: "ball", hx: rad, hy: rad, h: 2 * rad, build: func(o *obj, _ *layout) {
+		o.setup("ball", m)
+		o.sphere(0, 0, rad, rad)
+	}}
+}
+
 // floorSpec samples the dimensions of a floor-standing object.
 func floorSpec(r *rng, kind string) spec {
 	switch kind {
@@ -121,12 +131,7 @@ func floorSpec(r *rng, kind string) spec {
 	case "bookshelf":
 		return shelfSpec(r)
 	case "ball":
-		rad := r.uniform(0.1, 0.3)
-		m := randMat(r, palBright, wBright)
-		return spec{kind: "ball", hx: rad, hy: rad, h: 2 * rad, build: func(o *obj, _ *layout) {
-			o.setup("ball", m)
-			o.sphere(0, 0, rad, rad)
-		}}
+		return ballSpec(r, 0.1, 0.3)
 	case "lamp":
 		return floorLampSpec(r)
 	case "bin":

@@ -54,24 +54,24 @@ const JPEGQuality = 95
 // is called (from one goroutine at a time) after each sample with the
 // number done and the total.
 func WriteNYUD(root string, cfg Config, seed uint64, nTrain, nVal int, progress func(done, total int)) error {
-	if cfg.Like == "" {
-		cfg.Like = LikeNYUD
-	}
-	if cfg.Like != LikeNYUD {
-		return fmt.Errorf("synth: WriteNYUD with like %q: expected %q", cfg.Like, LikeNYUD)
-	}
-	return Write(context.Background(), root, cfg, seed, nTrain, nVal, progress)
+	return writeLike("WriteNYUD", LikeNYUD, root, cfg, seed, nTrain, nVal, progress)
 }
 
 // WritePASCAL writes nTrain + nVal pascal-like scenes of seed under root in
 // the PASCAL_MT layout (cfg.Like must be empty or LikePASCAL); progress as in
 // WriteNYUD.
 func WritePASCAL(root string, cfg Config, seed uint64, nTrain, nVal int, progress func(done, total int)) error {
+	return writeLike("WritePASCAL", LikePASCAL, root, cfg, seed, nTrain, nVal, progress)
+}
+
+// writeLike is Write for the scenes of like, which cfg.Like must name or
+// leave empty; fn names the caller in errors.
+func writeLike(fn, like, root string, cfg Config, seed uint64, nTrain, nVal int, progress func(done, total int)) error {
 	if cfg.Like == "" {
-		cfg.Like = LikePASCAL
+		cfg.Like = like
 	}
-	if cfg.Like != LikePASCAL {
-		return fmt.Errorf("synth: WritePASCAL with like %q: expected %q", cfg.Like, LikePASCAL)
+	if cfg.Like != like {
+		return fmt.Errorf("synth: %s with like %q: expected %q", fn, cfg.Like, like)
 	}
 	return Write(context.Background(), root, cfg, seed, nTrain, nVal, progress)
 }
@@ -174,7 +174,7 @@ feed:
 			b.WriteString(Name(Index(split, i)))
 			b.WriteByte('\n')
 		}
-		if err := writeFileAtomic(filepath.Join(root, lay.splits, split+".txt"), []byte(b.String())); err != nil {
+		if err := format.WriteFileAtomic(filepath.Join(root, lay.splits, split+".txt"), []byte(b.String())); err != nil {
 			return err
 		}
 	}
@@ -185,7 +185,7 @@ feed:
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(root, ManifestName), append(b, '\n'))
+	return format.WriteFileAtomic(filepath.Join(root, ManifestName), append(b, '\n'))
 }
 
 // ManifestName is the file at the root of a written dataset that records
@@ -428,28 +428,4 @@ func annoOf(name string, sc *Scene, f *Frame) *format.MatValue {
 	}
 	objects := format.MatStructRow([]string{"class", "class_ind", "mask", "parts"}, objs...)
 	return format.MatStructRow([]string{"imname", "objects"}, []*format.MatValue{format.MatString(name), objects})
-}
-
-// writeFileAtomic writes b to a temporary file beside path and renames it
-// over path.
-func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }

@@ -93,7 +93,7 @@ func TestJitterOps(t *testing.T) {
 
 func TestPhotometricJitter(t *testing.T) {
 	s := testSample(20, 28)
-	orig := deepCopy(s)
+	orig := s.Clone()
 	run := func(seed uint64, o JitterOptions) *data.Sample {
 		c := *s
 		require.NoError(t, PhotometricJitter(&c, rng(seed), o))
@@ -146,7 +146,7 @@ func equalPix(a, b []float32) bool {
 
 func TestAugment(t *testing.T) {
 	s := testSample(40, 56)
-	orig := deepCopy(s)
+	orig := s.Clone()
 	run := func(seed uint64) *data.Sample {
 		c := *s
 		require.NoError(t, Augment(&c, rng(seed), DefaultOptions(), 32, 48))

@@ -11,7 +11,7 @@ import (
 func TestScaleDividesDepth(t *testing.T) {
 	for _, f := range []float64{2, 0.5, 1, 1.37} {
 		s := testSample(20, 28)
-		orig := deepCopy(s)
+		orig := s.Clone()
 		c := *s
 		require.NoError(t, Scale(&c, f))
 		require.Equal(t, orig, s, "input modified")
@@ -39,7 +39,7 @@ func TestScaleDividesDepth(t *testing.T) {
 
 func TestCropPadding(t *testing.T) {
 	s := testSample(40, 56)
-	orig := deepCopy(s)
+	orig := s.Clone()
 	for _, off := range [][2]int{{0, 0}, {-3, -5}, {10, 20}} {
 		c := *s
 		require.NoError(t, Crop(&c, off[0], off[1], 64, 64))
@@ -97,7 +97,7 @@ func TestRandomCropWindow(t *testing.T) {
 func TestHorizontalFlip(t *testing.T) {
 	const h, w = 20, 28
 	s := testSample(h, w)
-	orig := deepCopy(s)
+	orig := s.Clone()
 	c := *s
 	require.NoError(t, HorizontalFlip(&c))
 	require.Equal(t, orig, s)

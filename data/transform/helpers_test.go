@@ -50,19 +50,6 @@ func testSample(h, w int) *data.Sample {
 	return s
 }
 
-// deepCopy returns an independent copy of s.
-func deepCopy(s *data.Sample) *data.Sample {
-	c := *s
-	c.Image = s.Image.Clone()
-	c.Semseg = append([]int32(nil), s.Semseg...)
-	c.Parts = append([]int32(nil), s.Parts...)
-	c.Depth = append([]float32(nil), s.Depth...)
-	c.Normals = append([]float32(nil), s.Normals...)
-	c.Edge = append([]float32(nil), s.Edge...)
-	c.Sal = append([]float32(nil), s.Sal...)
-	return &c
-}
-
 func rng(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 7)) }
 
 // isUnitOrZero checks every normal of a (3, n) map is unit length or all

@@ -15,6 +15,9 @@ import (
 // keeps an output pixel invalid exactly when its nearest input pixel is
 // invalid, and otherwise averages the valid bilinear neighbours with their
 // weights renormalised, so invalid pixels never bleed into valid ones.
+// (The NYUD loader's resizers, data/nyud/resize.go, follow the MTL loaders
+// instead: cv2's nearest floor(dst * in/out) and a validity mask resized
+// and thresholded at 0.5; they share only the bilinear rule with these.)
 //
 // Each resampler computes only a window of the resized map (a crop of it,
 // possibly reaching past its borders into padding), so that scaling then

@@ -140,7 +140,7 @@ func TestResizeNormals(t *testing.T) {
 
 func TestResizeSampleKeepsInput(t *testing.T) {
 	s := testSample(20, 28)
-	orig := deepCopy(s)
+	orig := s.Clone()
 	c := *s
 	require.NoError(t, Resize(&c, 31, 17))
 	require.NoError(t, Check(&c))

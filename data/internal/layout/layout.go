@@ -1,5 +1,7 @@
-// Package layout holds what the dataset readers share: split files and the
-// error for a missing folder or file, which shows the expected folder tree.
+// Package layout holds what the dataset readers share: opening a split
+// (its folders and split file), the error for a missing folder or file,
+// which shows the expected folder tree, and the size check of ground-truth
+// files (size.go).
 package layout
 
 import (
@@ -7,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -46,6 +49,46 @@ func (l Layout) Missing(root, path string, others int) error {
 // MissingRoot returns the error for a root folder that does not exist.
 func (l Layout) MissingRoot(root string) error {
 	return fmt.Errorf("%s: root folder %s does not exist; %s", l.Dataset, root, l.Describe())
+}
+
+// OpenSplit checks split ("train" or "val"), that root and the folders dirs
+// under it exist and that the split file splitDir/SPLIT.txt under root does,
+// and returns the names it lists (ReadSplit). A missing folder or file is
+// an error that names it and shows the expected layout; a bad split or
+// split file is an error too. Errors start with the dataset's name.
+func (l Layout) OpenSplit(root, split string, dirs []string, splitDir string) ([]string, error) {
+	if split != "train" && split != "val" {
+		return nil, fmt.Errorf("%s: split %q: expected train or val", l.Dataset, split)
+	}
+	if !IsDir(root) {
+		return nil, l.MissingRoot(root)
+	}
+	var missing []string
+	for _, dir := range dirs {
+		if p := filepath.Join(root, dir); !IsDir(p) {
+			missing = append(missing, "folder "+p)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, l.Missing(root, missing[0], len(missing)-1)
+	}
+	splitFile := filepath.Join(root, splitDir, split+".txt")
+	if !IsFile(splitFile) {
+		return nil, l.Missing(root, "split file "+splitFile, 0)
+	}
+	names, err := ReadSplit(splitFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", l.Dataset, err)
+	}
+	return names, nil
+}
+
+// CheckIndex returns an error unless i indexes a split of n samples.
+func (l Layout) CheckIndex(i, n int, split string) error {
+	if i < 0 || i >= n {
+		return fmt.Errorf("%s: sample %d out of range: the %s split has %d", l.Dataset, i, split, n)
+	}
+	return nil
 }
 
 // IsFile reports whether path names an existing regular file (or a link to

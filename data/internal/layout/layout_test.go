@@ -51,3 +51,37 @@ func TestMissing(t *testing.T) {
 		"expected the DS_MT layout:\n  ROOT/\n    images/NAME.png\n    gt/train.txt")
 	assert.EqualError(t, l.MissingRoot("/r"), "ds: root folder /r does not exist; expected the DS_MT layout:\n  ROOT/\n    images/NAME.png\n    gt/train.txt")
 }
+
+func TestOpenSplit(t *testing.T) {
+	l := Layout{Dataset: "ds", Release: "DS_MT", Tree: []string{"images/NAME.png"}}
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "images"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "sets", "x"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "sets", "x", "val.txt"), []byte("b\na\n"), 0o644))
+	dirs := []string{"images", "sets/x"}
+	names, err := l.OpenSplit(root, "val", dirs, "sets/x")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"b", "a"}, names)
+
+	_, err = l.OpenSplit(root, "test", dirs, "sets/x")
+	assert.EqualError(t, err, `ds: split "test": expected train or val`)
+	_, err = l.OpenSplit(filepath.Join(root, "nope"), "val", dirs, "sets/x")
+	assert.EqualError(t, err, l.MissingRoot(filepath.Join(root, "nope")).Error())
+	_, err = l.OpenSplit(root, "val", []string{"images", "depth", "edge"}, "sets/x")
+	assert.EqualError(t, err, l.Missing(root, "folder "+filepath.Join(root, "depth"), 1).Error())
+	_, err = l.OpenSplit(root, "train", dirs, "sets/x")
+	assert.EqualError(t, err, l.Missing(root, "split file "+filepath.Join(root, "sets", "x", "train.txt"), 0).Error())
+	require.NoError(t, os.WriteFile(filepath.Join(root, "sets", "x", "train.txt"), nil, 0o644))
+	_, err = l.OpenSplit(root, "train", dirs, "sets/x")
+	assert.ErrorContains(t, err, "ds: "+filepath.Join(root, "sets", "x", "train.txt")+": expected one sample name per line")
+
+	assert.NoError(t, l.CheckIndex(2, 3, "val"))
+	assert.EqualError(t, l.CheckIndex(3, 3, "val"), "ds: sample 3 out of range: the val split has 3")
+	assert.EqualError(t, l.CheckIndex(-1, 3, "val"), "ds: sample -1 out of range: the val split has 3")
+}
+
+func TestSizeCheck(t *testing.T) {
+	s := Size{H: 2, W: 3, Image: "im.png"}
+	assert.NoError(t, s.Check("a.png", 2, 3))
+	assert.EqualError(t, s.Check("a.png", 3, 2), "a.png: expected 2x3 (HxW, the size of im.png), found 3x2")
+}

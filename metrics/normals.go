@@ -70,18 +70,30 @@ func (a *Normals) Add(pred, gt []float32, h, w int) error {
 		return err
 	}
 	hw := h * w
-	var n, w1125, w225, w30 int64
-	var sum, sumSq float64
-	for i := 0; i < hw; i++ {
+	valid := func(i int) bool {
 		gx, gy, gz := float64(gt[i]), float64(gt[hw+i]), float64(gt[2*hw+i])
 		gn := gx*gx + gy*gy + gz*gz
-		if !(gn > 0) || math.IsInf(gn, 0) {
+		return gn > 0 && !math.IsInf(gn, 0)
+	}
+	// Check the whole prediction first, so that an error leaves the
+	// accumulator (its histogram included) untouched.
+	for i := 0; i < hw; i++ {
+		if !valid(i) {
 			continue
 		}
 		px, py, pz := float64(pred[i]), float64(pred[hw+i]), float64(pred[2*hw+i])
 		if s := px + py + pz; math.IsNaN(s) || math.IsInf(s, 0) {
 			return fmt.Errorf("metrics: normals: prediction (%v, %v, %v) at pixel (%d, %d)", px, py, pz, i%w, i/w)
 		}
+	}
+	var n, w1125, w225, w30 int64
+	var sum, sumSq float64
+	for i := 0; i < hw; i++ {
+		if !valid(i) {
+			continue
+		}
+		gx, gy, gz := float64(gt[i]), float64(gt[hw+i]), float64(gt[2*hw+i])
+		px, py, pz := float64(pred[i]), float64(pred[hw+i]), float64(pred[2*hw+i])
 		t := NormalAngle(px, py, pz, gx, gy, gz)
 		n++
 		sum += t

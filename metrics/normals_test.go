@@ -99,3 +99,20 @@ func TestNormalsMedianMatchesSortedAngles(t *testing.T) {
 
 // medianTol is the documented bound on the median (half a bin), plus rounding.
 const medianTol = NormalsBinWidth/2 + 1e-9
+
+// TestNormalsErrorLeavesAccumulatorUnchanged checks that a prediction with a
+// NaN after some valid pixels is rejected without counting those pixels (in
+// the histogram either: they would pull the median from 90 to 0 degrees).
+func TestNormalsErrorLeavesAccumulatorUnchanged(t *testing.T) {
+	a := NewNormals()
+	// One 1x1 image at 90 degrees: pred (1,0,0) against gt (0,0,1).
+	require.NoError(t, a.Add([]float32{1, 0, 0}, []float32{0, 0, 1}, 1, 1))
+	before := a.Result()
+	require.InDelta(t, 90, float64(before.Median), 0.001)
+	// A 2x2 image whose first three pixels are perfect and whose last is NaN.
+	gt := []float32{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1}
+	bad := append([]float32(nil), gt...)
+	bad[3] = float32(math.NaN())
+	require.Error(t, a.Add(bad, gt, 2, 2))
+	require.Equal(t, before, a.Result(), "a rejected image changed the accumulator")
+}

@@ -2,14 +2,34 @@ package cpu
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
+	"unsafe"
 
 	"allnet/engine/backend"
 )
 
+// Blocking of the portable GEMM (Goto/BLIS style). A worker packs a
+// kc x nc block of op(B) into nr-column panels and, for each mc rows of its
+// share of C, an mc x kc block of op(A) into mr-row panels; the micro-kernel
+// then runs over every (mr row, nr column) tile of the block.
+const (
+	gemmMR    = 4       // rows of a micro-tile (gemmKernel)
+	gemmNR    = 2       // columns of a micro-tile
+	gemmKC    = 256     // depth of a packed block (K up to 1.5*gemmKC is one block)
+	gemmMC    = 128     // rows of a packed A block: mc*kc values stay in L2
+	gemmNC    = 1024    // columns of a packed B block
+	gemmWork  = 1 << 16 // multiply-adds below which no worker is started
+	gemmMinNC = 64      // narrowest column range a worker is given
+)
+
 // Gemm computes C[b] = Alpha*op(A[b])*op(B[b]) + Beta*C[b] (see
-// backend.GemmArgs). This is the portable implementation: op(B) is packed
-// row-major once per distinct B matrix, and each row of C accumulates
-// axpy-style over K, parallel over the rows of all batches.
+// backend.GemmArgs) with portable Go: blocked and packed with a
+// register-tiled micro-kernel, or row by row for very few rows or a very
+// short K; parallel over the rows of all batches, and over column ranges
+// when there are too few rows. Every product is computed, so a NaN or Inf
+// in A or B reaches C even where the other factor is zero, as in BLAS and
+// PyTorch.
 func (*CPU) Gemm(g backend.GemmArgs) {
 	checkGemm(g)
 	if isF64(g.C) {
@@ -56,71 +76,186 @@ func checkGemm(g backend.GemmArgs) {
 	need("C", g.C, g.OffC, g.StrideC, g.M, g.LDC, g.N)
 }
 
+// gemm picks the path for the shape: nothing to do, C = Beta*C for K == 0,
+// row by row, or tiled.
 func gemm[T Float](g backend.GemmArgs, a, b, c []T) {
-	if g.Batch == 0 || g.M == 0 || g.N == 0 {
-		return
+	switch {
+	case g.Batch == 0 || g.M == 0 || g.N == 0:
+	case g.K == 0:
+		gemmScale(g, c)
+	case gemmUseRows(g):
+		gemmRows(g, a, b, c)
+	default:
+		gemmTiled(g, a, b, c)
 	}
-	M, N, K := g.M, g.N, g.K
-	// Pack op(B) for each distinct batch matrix as K x N row-major.
-	nb := g.Batch
-	if g.StrideB == 0 {
-		nb = 1
-	}
-	packed := make([]T, nb*K*N)
-	parallelFor(nb*K, max(1, 8192/max(N, 1)), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			bi, p := r/K, r%K
-			base := g.OffB + bi*g.StrideB
-			dst := packed[(bi*K+p)*N : (bi*K+p+1)*N]
-			if g.TransB {
-				for j := range dst {
-					dst[j] = b[base+j*g.LDB+p]
-				}
-			} else {
-				copy(dst, b[base+p*g.LDB:base+p*g.LDB+N])
-			}
+}
+
+// gemmUseRows reports whether gemmRows beats the tiled path: with fewer
+// rows than a tile, most of the tile is padding and packing op(B) costs as
+// much as the product; with K below 8 the tile overhead dominates, unless
+// TransB turns the rows into dot products that short (measured single
+// thread on the tuning machine: 3-5 GFLOP/s against 0.4-3 for M = 1-3 or K
+// = 1-6, e.g. depthwise convolutions, and a tie at M = 4 or K = 8).
+func gemmUseRows(g backend.GemmArgs) bool {
+	return g.M < gemmMR || (g.K < 8 && !g.TransB)
+}
+
+// gemmTiled splits C into units of mr rows times a column range over all
+// batches and hands contiguous runs of units to the workers. Each worker
+// packs the parts of op(A) and op(B) its units need, so when the batch does
+// not feed all workers the columns are split if N > M (only op(A), the
+// smaller operand, is then packed by every worker) or if there are too few
+// rows to share; otherwise the rows are.
+func gemmTiled[T Float](g backend.GemmArgs, a, b, c []T) {
+	mUnits := (g.M + gemmMR - 1) / gemmMR
+	nChunk, nUnits := g.N, 1
+	if workers := runtime.GOMAXPROCS(0); g.Batch < workers {
+		parts := 1
+		if g.N > g.M {
+			parts = workers
 		}
-	})
-	alpha, beta := T(g.Alpha), T(g.Beta)
-	parallelFor(g.Batch*M, max(1, 65536/max(N*K, 1)), func(lo, hi int) {
-		acc := make([]T, N)
-		for r := lo; r < hi; r++ {
-			bi, i := r/M, r%M
-			bp := packed
-			if nb > 1 {
-				bp = packed[bi*K*N : (bi+1)*K*N]
-			} else {
-				bp = packed[:K*N]
-			}
-			for j := range acc {
-				acc[j] = 0
-			}
-			aBase := g.OffA + bi*g.StrideA
-			for p := 0; p < K; p++ {
-				var aip T
-				if g.TransA {
-					aip = a[aBase+p*g.LDA+i]
-				} else {
-					aip = a[aBase+i*g.LDA+p]
-				}
-				if aip == 0 {
-					continue
-				}
-				row := bp[p*N : p*N+N]
-				for j, bv := range row {
-					acc[j] += aip * bv
-				}
-			}
-			crow := c[g.OffC+bi*g.StrideC+i*g.LDC : g.OffC+bi*g.StrideC+i*g.LDC+N]
-			if g.Beta == 0 {
-				for j := range crow {
-					crow[j] = alpha * acc[j]
-				}
-			} else {
-				for j := range crow {
-					crow[j] = alpha*acc[j] + beta*crow[j]
-				}
-			}
+		if rows := g.Batch * mUnits; rows < 4*workers {
+			parts = max(parts, (4*workers+rows-1)/rows)
+		}
+		if parts = min(parts, g.N/gemmMinNC); parts > 1 {
+			nChunk = gemmRoundUp((g.N+parts-1)/parts, gemmNR)
+			nUnits = (g.N + nChunk - 1) / nChunk
+		}
+	}
+	kc := g.K
+	if kc > gemmKC+gemmKC/2 {
+		nk := (g.K + gemmKC - 1) / gemmKC
+		kc = (g.K + nk - 1) / nk
+	}
+	perBatch := nUnits * mUnits
+	grain := max(1, gemmWork/(gemmMR*nChunk*g.K))
+	parallelFor(g.Batch*perBatch, grain, func(lo, hi int) {
+		w := getGemmBufs[T](gemmRoundUp(min(g.M, gemmMC), gemmMR)*kc, gemmRoundUp(min(nChunk, gemmNC), gemmNR)*kc)
+		defer putGemmBufs(w)
+		for u := lo; u < hi; {
+			bi, nu, mu := u/perBatch, u%perBatch/mUnits, u%mUnits
+			end := min(hi, u-mu+mUnits) // the units of this batch and column range
+			j0 := nu * nChunk
+			gemmBlock(g, a, b, c, w, kc, bi, mu*gemmMR, min((mu+end-u)*gemmMR, g.M), j0, min(j0+nChunk, g.N))
+			u = end
 		}
 	})
 }
+
+// gemmBlock computes rows [i0, i1) and columns [j0, j1) of C[bi].
+func gemmBlock[T Float](g backend.GemmArgs, a, b, c []T, w *gemmBufs[T], kc, bi, i0, i1, j0, j1 int) {
+	aBase, bBase := g.OffA+bi*g.StrideA, g.OffB+bi*g.StrideB
+	cBase := g.OffC + bi*g.StrideC
+	alpha, beta := T(g.Alpha), T(g.Beta)
+	for jc := j0; jc < j1; jc += gemmNC {
+		nb := min(gemmNC, j1-jc)
+		for pc := 0; pc < g.K; pc += kc {
+			kb := min(kc, g.K-pc)
+			packB(w.b, b, bBase, g.LDB, g.TransB, pc, kb, jc, nb)
+			// The first depth block applies Beta (or overwrites C when it is
+			// zero); the others add to what it wrote.
+			over, be := pc == 0 && g.Beta == 0, beta
+			if pc > 0 {
+				be = 1
+			}
+			for ic := i0; ic < i1; ic += gemmMC {
+				mb := min(gemmMC, i1-ic)
+				packA(w.a, a, aBase, g.LDA, g.TransA, ic, mb, pc, kb)
+				gemmMacro(w.a, w.b, kb, mb, nb, c, cBase+ic*g.LDC+jc, g.LDC, alpha, be, over)
+			}
+		}
+	}
+}
+
+// gemmMacro runs the micro-kernel over an mb x nb block of C starting at
+// c[off], from packed A (mb rows) and B (nb columns) of depth kb, and stores
+// alpha*tile + be*C, or alpha*tile when over is set.
+func gemmMacro[T Float](ap, bp []T, kb, mb, nb int, c []T, off, ldc int, alpha, be T, over bool) {
+	var t [gemmMR * gemmNR]T
+	for jr := 0; jr < nb; jr += gemmNR {
+		bpan := bp[jr*kb : (jr+gemmNR)*kb]
+		nn := min(gemmNR, nb-jr)
+		for ir := 0; ir < mb; ir += gemmMR {
+			gemmKernel(kb, ap[ir*kb:(ir+gemmMR)*kb], bpan, &t)
+			ci, mm := off+ir*ldc+jr, min(gemmMR, mb-ir)
+			if mm < gemmMR || nn < gemmNR {
+				gemmStore(c, ci, ldc, &t, mm, nn, alpha, be, over)
+				continue
+			}
+			for i := range gemmMR {
+				row := c[ci+i*ldc : ci+i*ldc+2]
+				if over {
+					row[0], row[1] = alpha*t[2*i], alpha*t[2*i+1]
+				} else {
+					row[0], row[1] = alpha*t[2*i]+be*row[0], alpha*t[2*i+1]+be*row[1]
+				}
+			}
+		}
+	}
+}
+
+// gemmStore writes the top-left mm x nn corner of tile t to C at c[ci]:
+// alpha*t + be*C, or alpha*t when over is set.
+func gemmStore[T Float](c []T, ci, ldc int, t *[gemmMR * gemmNR]T, mm, nn int, alpha, be T, over bool) {
+	for i := range mm {
+		row := c[ci+i*ldc : ci+i*ldc+nn]
+		for j := range row {
+			if over {
+				row[j] = alpha * t[i*gemmNR+j]
+			} else {
+				row[j] = alpha*t[i*gemmNR+j] + be*row[j]
+			}
+		}
+	}
+}
+
+// gemmScale sets C = Beta*C (zero when Beta == 0), the product for K == 0.
+func gemmScale[T Float](g backend.GemmArgs, c []T) {
+	beta := T(g.Beta)
+	for bi := range g.Batch {
+		for i := range g.M {
+			o := g.OffC + bi*g.StrideC + i*g.LDC
+			row := c[o : o+g.N]
+			for j := range row {
+				if g.Beta == 0 {
+					row[j] = 0
+				} else {
+					row[j] *= beta
+				}
+			}
+		}
+	}
+}
+
+// gemmBufs holds a worker's packing buffers, reused across calls.
+type gemmBufs[T Float] struct{ a, b []T }
+
+var gemmPools [2]sync.Pool // float32, float64
+
+func gemmPool[T Float]() *sync.Pool {
+	var z T
+	if unsafe.Sizeof(z) == 8 {
+		return &gemmPools[1]
+	}
+	return &gemmPools[0]
+}
+
+// getGemmBufs returns buffers of at least na and nb values for packed A and
+// B blocks.
+func getGemmBufs[T Float](na, nb int) *gemmBufs[T] {
+	w, _ := gemmPool[T]().Get().(*gemmBufs[T])
+	if w == nil {
+		w = new(gemmBufs[T])
+	}
+	if len(w.a) < na {
+		w.a = make([]T, na)
+	}
+	if len(w.b) < nb {
+		w.b = make([]T, nb)
+	}
+	return w
+}
+
+func putGemmBufs[T Float](w *gemmBufs[T]) { gemmPool[T]().Put(w) }
+
+func gemmRoundUp(n, m int) int { return (n + m - 1) / m * m }

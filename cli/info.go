@@ -21,8 +21,10 @@ func infoCommand() *ucli.Command {
 		Description: "Prints the version, Go version, OS/architecture, build tags, the CPU's SIMD features, " +
 			"GOMAXPROCS, and each registered backend with its devices. The CPU build also runs " +
 			"`allnet-cli-cuda info --json` and lists what the CUDA build reports, or why it is unavailable. " +
-			"With --device, the device is opened as a check.",
-		Flags:  []ucli.Flag{JSONFlag(), DeviceFlag()},
+			"With --device, the device is opened as a check. With --model PRESET [--dataset D] [--size HxW] it " +
+			"prints the parameters per part of an ALLNet preset instead; with --checkpoint FILE, the metadata " +
+			"and tensor count of a safetensors checkpoint.",
+		Flags:  append([]ucli.Flag{JSONFlag(), DeviceFlag()}, infoModelFlags()...),
 		Action: runInfo,
 	}
 }
@@ -55,6 +57,9 @@ type backendReport struct {
 func runInfo(c *ucli.Context) error {
 	if err := NoArgs(c); err != nil {
 		return err
+	}
+	if c.IsSet("model") || c.IsSet("checkpoint") {
+		return runInfoModel(c)
 	}
 	rep := infoReport{
 		Program:       programName,

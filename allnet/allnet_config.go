@@ -1,0 +1,235 @@
+package allnet
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Task names: the keys of Outputs.Tasks, Config.Tasks and Config.LossWeights.
+const (
+	TaskSemseg  = "semseg"
+	TaskDepth   = "depth"
+	TaskNormals = "normals"
+	TaskEdge    = "edge"
+	TaskParts   = "parts"
+	TaskSal     = "sal"
+	// TaskRestore is the restoration output's key in LossWeights and in
+	// the loss terms; it is not a prediction task.
+	TaskRestore = "restore"
+	// TaskAux is the MaE load-balancing loss's key in the loss terms (its
+	// weight is Config.AuxWeight).
+	TaskAux = "aux"
+)
+
+// Datasets ALLNet is trained on; each fixes the prediction tasks.
+const (
+	DatasetNYUD   = "nyud"
+	DatasetPASCAL = "pascal"
+)
+
+// PartsClasses is the number of PASCAL human-part labels (background + 6).
+const PartsClasses = 7
+
+// Scales is the number of decoder scales (1/32, 1/16, 1/8, 1/4).
+const Scales = 4
+
+// Config sizes an ALLNet model (ALLNET.md section 1). Fields marked [ours]
+// are our reading of the paper, kept configurable.
+type Config struct {
+	// Encoder is the InternImage backbone.
+	Encoder InternImageConfig
+	// Widths are the decoder channels per scale from 1/32 to 1/4
+	// ([ours]: mirroring the encoder, 640/320/160/80 for InternImage-S).
+	Widths []int
+	// Stages are the MaE blocks per scale from 1/32 to 1/4 (the paper's
+	// [2,2,4,4]).
+	Stages []int
+	// MaE configures every MaE block.
+	MaE MaEConfig
+	// TCR configures every TCR module (Iterations rounds per scale).
+	TCR TCRConfig
+
+	// Dataset is DatasetNYUD or DatasetPASCAL.
+	Dataset string
+	// Tasks are the prediction heads, in output order; restoration is
+	// always present besides them.
+	Tasks []string
+	// SemsegClasses: NYUD 40 (or 13), PASCAL-Context 21.
+	SemsegClasses int
+
+	// HeadNorm is the norm of each task head's conv3x3 + norm + GELU +
+	// conv1x1 ([ours]): "ln" (layer norm over channels; no batch
+	// statistics, which are poor at batch 4) or "bn" (batch norm as the
+	// MTL codebase's heads).
+	HeadNorm string
+	// DepthActivation keeps depth positive ([ours]): "softplus",
+	// "relu" or "none" (MTL's raw output).
+	DepthActivation string
+	// RestoreWidths are the channels of the restoration path's two
+	// conv3x3 + GELU + x2 upsampling stages from the 1/4-scale P ([ours]).
+	RestoreWidths [2]int
+	// Pad is how the input is padded to a multiple of 32 at the bottom
+	// and right ([ours]): "zero" (0 in ImageNet-normalised space, i.e.
+	// the mean colour) or "replicate" (the last row and column repeated).
+	Pad string
+
+	// LossWeights weigh each task's loss and the restoration loss
+	// (TaskRestore) in the total (ALLNET.md section 2).
+	LossWeights map[string]float64
+	// AuxWeight weighs the MaE load-balancing loss, averaged over blocks
+	// (0.01, [ours, as MoCE]).
+	AuxWeight float64
+	// EdgePosWeight is the edge loss's fixed positive weight (0.95).
+	EdgePosWeight float64
+	// CharbonnierEps is the restoration loss's eps ([ours]: 1e-3).
+	CharbonnierEps float64
+}
+
+// datasetTasks are the prediction tasks and loss weights of each dataset
+// (ALLNET.md section 2, from MTL), plus restoration 1 [ours].
+var datasetTasks = map[string]struct {
+	tasks   []string
+	classes int
+	weights map[string]float64
+}{
+	DatasetNYUD: {
+		tasks:   []string{TaskSemseg, TaskDepth, TaskNormals, TaskEdge},
+		classes: 40,
+		weights: map[string]float64{TaskSemseg: 1, TaskDepth: 1, TaskNormals: 10, TaskEdge: 50, TaskRestore: 1},
+	},
+	DatasetPASCAL: {
+		tasks:   []string{TaskSemseg, TaskParts, TaskSal, TaskNormals, TaskEdge},
+		classes: 21,
+		weights: map[string]float64{TaskSemseg: 1, TaskParts: 2, TaskSal: 5, TaskNormals: 10, TaskEdge: 50, TaskRestore: 1},
+	},
+}
+
+// Preset returns a named configuration (allnet-s: the paper's setting on
+// InternImage-S; allnet-tiny: the same structure with small widths and
+// depths, for CPUs and tests) for a dataset (nyud or pascal).
+func Preset(name, dataset string) (Config, error) {
+	var c Config
+	switch name {
+	case "allnet-s":
+		enc, err := InternImagePreset("internimage-s")
+		if err != nil {
+			return Config{}, err
+		}
+		c = Config{Encoder: enc, Widths: []int{640, 320, 160, 80}, Stages: []int{2, 2, 4, 4},
+			MaE: DefaultMaEConfig(), TCR: DefaultTCRConfig(), RestoreWidths: [2]int{40, 20}}
+	case "allnet-tiny":
+		enc := InternImageConfig{Channels: 16, Depths: []int{1, 1, 2, 1}, Groups: []int{1, 2, 4, 8},
+			MLPRatio: 4, LayerScale: 1e-5, PostNorm: true, OffsetScale: 1}
+		c = Config{Encoder: enc, Widths: []int{128, 64, 32, 16}, Stages: []int{1, 1, 1, 1},
+			MaE: DefaultMaEConfig(), TCR: DefaultTCRConfig(), RestoreWidths: [2]int{8, 8}}
+		c.TCR.Iterations = 2
+	default:
+		return Config{}, fmt.Errorf("unknown ALLNet preset %q (want one of %s)", name, strings.Join(PresetNames(), ", "))
+	}
+	d, ok := datasetTasks[dataset]
+	if !ok {
+		return Config{}, fmt.Errorf("unknown dataset %q (want %s or %s)", dataset, DatasetNYUD, DatasetPASCAL)
+	}
+	c.Dataset = dataset
+	c.Tasks = slices.Clone(d.tasks)
+	c.SemsegClasses = d.classes
+	c.LossWeights = map[string]float64{}
+	for k, v := range d.weights {
+		c.LossWeights[k] = v
+	}
+	c.HeadNorm, c.DepthActivation, c.Pad = "ln", "softplus", "zero"
+	c.AuxWeight, c.EdgePosWeight, c.CharbonnierEps = 0.01, 0.95, 1e-3
+	return c, nil
+}
+
+// PresetNames lists the ALLNet presets.
+func PresetNames() []string { return []string{"allnet-s", "allnet-tiny"} }
+
+// OutChannels returns the channels of a task's output: semseg K logits,
+// parts 7 logits, normals 3, depth, edge and saliency 1 (edge and saliency
+// are logits).
+func (c Config) OutChannels(task string) int {
+	switch task {
+	case TaskSemseg:
+		return c.SemsegClasses
+	case TaskParts:
+		return PartsClasses
+	case TaskNormals:
+		return 3
+	case TaskDepth, TaskEdge, TaskSal:
+		return 1
+	}
+	return 0
+}
+
+// Validate reports a configuration that cannot be built.
+func (c Config) Validate() error {
+	if err := c.Encoder.Validate(); err != nil {
+		return err
+	}
+	if len(c.Encoder.Depths) != Scales {
+		return fmt.Errorf("allnet: encoder has %d levels, want %d", len(c.Encoder.Depths), Scales)
+	}
+	if len(c.Widths) != Scales || len(c.Stages) != Scales {
+		return fmt.Errorf("allnet: %d widths and %d stages, want %d each (1/32 to 1/4)", len(c.Widths), len(c.Stages), Scales)
+	}
+	for i := range Scales {
+		if c.Widths[i] <= 0 || c.Stages[i] < 0 {
+			return fmt.Errorf("allnet: scale %d width %d, stages %d (want width > 0, stages >= 0)", i, c.Widths[i], c.Stages[i])
+		}
+	}
+	if c.TCR.Iterations < 0 {
+		return fmt.Errorf("allnet: TCR iterations %d, want >= 0", c.TCR.Iterations)
+	}
+	if c.RestoreWidths[0] <= 0 || c.RestoreWidths[1] <= 0 {
+		return fmt.Errorf("allnet: restoration widths %v, want positive", c.RestoreWidths)
+	}
+	if len(c.Tasks) == 0 {
+		return fmt.Errorf("allnet: no prediction tasks")
+	}
+	seen := map[string]bool{}
+	for _, t := range c.Tasks {
+		if c.OutChannels(t) <= 0 {
+			return fmt.Errorf("allnet: task %q unknown (or semseg with %d classes)", t, c.SemsegClasses)
+		}
+		if seen[t] {
+			return fmt.Errorf("allnet: task %q listed twice", t)
+		}
+		seen[t] = true
+	}
+	for k, w := range c.LossWeights {
+		if k != TaskRestore && !seen[k] {
+			return fmt.Errorf("allnet: loss weight for %q, which is not a task", k)
+		}
+		if w < 0 {
+			return fmt.Errorf("allnet: loss weight %s = %g, want >= 0", k, w)
+		}
+	}
+	switch {
+	case c.HeadNorm != "ln" && c.HeadNorm != "bn":
+		return fmt.Errorf("allnet: head norm %q, want ln or bn", c.HeadNorm)
+	case c.DepthActivation != "softplus" && c.DepthActivation != "relu" && c.DepthActivation != "none":
+		return fmt.Errorf("allnet: depth activation %q, want softplus, relu or none", c.DepthActivation)
+	case c.Pad != "zero" && c.Pad != "replicate":
+		return fmt.Errorf("allnet: pad %q, want zero or replicate", c.Pad)
+	case c.AuxWeight < 0:
+		return fmt.Errorf("allnet: aux weight %g, want >= 0", c.AuxWeight)
+	case c.EdgePosWeight < 0 || c.EdgePosWeight > 1:
+		return fmt.Errorf("allnet: edge positive weight %g outside [0, 1]", c.EdgePosWeight)
+	case !(c.CharbonnierEps > 0):
+		return fmt.Errorf("allnet: Charbonnier eps %g, want > 0", c.CharbonnierEps)
+	}
+	return nil
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

@@ -1,0 +1,97 @@
+package allnet
+
+import (
+	"allnet/engine"
+	"allnet/nn"
+)
+
+// taskHead is one prediction head (ALLNET.md 1.4, as MTL): conv3x3 + norm +
+// GELU + conv1x1 on the 1/4-scale J, named <prefix>.{conv, norm, out}. The
+// norm is a layer norm over channels or a batch norm (Config.HeadNorm).
+type taskHead struct {
+	nn.Group
+	Task      string
+	Conv, Out *nn.Conv2d
+	LN        *nn.LayerNorm
+	BN        *nn.BatchNorm2d
+	depthAct  string
+}
+
+func newTaskHead(prefix, task string, c, out int, cfg Config, g *engine.Generator) *taskHead {
+	h := &taskHead{
+		Task:     task,
+		Conv:     nn.NewConv2d(nn.Join(prefix, "conv"), c, c, 3, 1, 1, 1, false, nn.InitDefault, g),
+		Out:      nn.NewConv2d(nn.Join(prefix, "out"), c, out, 1, 1, 0, 1, true, nn.InitDefault, g),
+		depthAct: cfg.DepthActivation,
+	}
+	h.Add(h.Conv)
+	if cfg.HeadNorm == "bn" {
+		h.BN = nn.NewBatchNorm2d(nn.Join(prefix, "norm"), c, engine.Float32)
+		h.Add(h.BN)
+	} else {
+		h.LN = nn.NewLayerNormChannelsFirst(nn.Join(prefix, "norm"), c, 1e-6)
+		h.Add(h.LN)
+	}
+	h.Add(h.Out)
+	return h
+}
+
+// Forward maps j (N, C, h, w) to the task output at (oh, ow): logits for
+// semseg, parts, edge and saliency; depth through the configured
+// activation; normals L2-normalised over channels.
+func (h *taskHead) Forward(j *engine.Tensor, oh, ow int) *engine.Tensor {
+	x := h.Conv.Forward(j)
+	if h.BN != nil {
+		x = h.BN.Forward(x)
+	} else {
+		x = h.LN.Forward(x)
+	}
+	x = h.Out.Forward(engine.GELU(x))
+	x = engine.Resize(x, oh, ow)
+	switch h.Task {
+	case TaskDepth:
+		switch h.depthAct {
+		case "softplus":
+			x = engine.Softplus(x)
+		case "relu":
+			x = engine.ReLU(x)
+		}
+	case TaskNormals:
+		x = l2Normalize(x)
+	}
+	return x
+}
+
+// l2Normalize divides x (N, C, ...) by its L2 norm over axis 1 (plus 1e-12;
+// the clamp keeps the gradient of a zero vector finite).
+func l2Normalize(x *engine.Tensor) *engine.Tensor {
+	n := engine.AddScalar(engine.Sqrt(engine.ClampMin(engine.Sum(engine.Square(x), true, 1), 1e-30)), 1e-12)
+	return engine.Div(x, n)
+}
+
+// restoreHead predicts the restoration residual from the 1/4-scale P
+// ([ours]): two stages of conv3x3 + GELU + bilinear x2 upsampling, then a
+// conv3x3 to RGB, named <prefix>.{conv1, conv2, out}.
+type restoreHead struct {
+	nn.Group
+	Conv1, Conv2, Out *nn.Conv2d
+}
+
+func newRestoreHead(prefix string, c int, widths [2]int, g *engine.Generator) *restoreHead {
+	r := &restoreHead{
+		Conv1: nn.NewConv2d(nn.Join(prefix, "conv1"), c, widths[0], 3, 1, 1, 1, true, nn.InitDefault, g),
+		Conv2: nn.NewConv2d(nn.Join(prefix, "conv2"), widths[0], widths[1], 3, 1, 1, 1, true, nn.InitDefault, g),
+		Out:   nn.NewConv2d(nn.Join(prefix, "out"), widths[1], 3, 3, 1, 1, 1, true, nn.InitDefault, g),
+	}
+	r.Add(r.Conv1, r.Conv2, r.Out)
+	return r
+}
+
+// Forward maps p (N, C, h, w) to a residual (N, 3, 4h, 4w).
+func (r *restoreHead) Forward(p *engine.Tensor) *engine.Tensor {
+	x := engine.GELU(r.Conv1.Forward(p))
+	x = engine.Resize(x, 2*x.Dim(2), 2*x.Dim(3))
+	x = engine.GELU(r.Conv2.Forward(x))
+	x = engine.Resize(x, 2*x.Dim(2), 2*x.Dim(3))
+	return r.Out.Forward(x)
+}

@@ -26,7 +26,7 @@ func newTaskHead(prefix, task string, c, out int, cfg Config, g *engine.Generato
 	}
 	h.Add(h.Conv)
 	if cfg.HeadNorm == "bn" {
-		h.BN = nn.NewBatchNorm2d(nn.Join(prefix, "norm"), c, engine.Float32)
+		h.BN = nn.NewBatchNorm2d(nn.Join(prefix, "norm"), c)
 		h.Add(h.BN)
 	} else {
 		h.LN = nn.NewLayerNormChannelsFirst(nn.Join(prefix, "norm"), c, 1e-6)

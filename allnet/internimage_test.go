@@ -12,16 +12,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allnet/engine"
+	"allnet/internal/golden"
 	"allnet/nn"
 )
 
 // The fixtures in testdata come from scripts/golden/gen_internimage.py,
 // which runs the official OpenGVLab/InternImage model.
-
-type jsonTensor struct {
-	Shape []int     `json:"shape"`
-	Data  []float64 `json:"data"`
-}
 
 type officialFixture struct {
 	Config struct {
@@ -33,7 +29,7 @@ type officialFixture struct {
 		OffsetScale float64 `json:"offset_scale"`
 		MLPRatio    float64 `json:"mlp_ratio"`
 	} `json:"config"`
-	Tensors map[string]jsonTensor `json:"tensors"`
+	Tensors map[string]golden.Tensor `json:"tensors"`
 }
 
 func readJSON(t *testing.T, name string, v any) {
@@ -41,6 +37,11 @@ func readJSON(t *testing.T, name string, v any) {
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, v))
+}
+
+// goldenTensor returns a CPU tensor of dtype dt holding jt.
+func goldenTensor(jt golden.Tensor, dt engine.DType) *engine.Tensor {
+	return engine.FromValues(engine.CPU(), dt, jt.Data, jt.Shape...)
 }
 
 func relErr(a, b []float64) float64 {
@@ -73,7 +74,7 @@ func TestInternImageMatchesOfficial(t *testing.T) {
 			}
 
 			in := fx.Tensors["input"]
-			x := engine.FromValues(engine.CPU(), engine.Float32, in.Data, in.Shape...).SetRequiresGrad(true)
+			x := goldenTensor(in, engine.Float32).SetRequiresGrad(true)
 			outs := m.Forward(x)
 			require.Len(t, outs, 4)
 			loss := engine.Zeros()
@@ -84,7 +85,7 @@ func TestInternImageMatchesOfficial(t *testing.T) {
 				t.Logf("level%d %v rel err %.2e", i, o.Shape(), e)
 				require.Less(t, e, 1e-4, "level %d", i)
 				r := fx.Tensors[fmt.Sprintf("r%d", i)]
-				loss = engine.Add(loss, engine.SumAll(engine.Mul(o, engine.FromValues(engine.CPU(), engine.Float32, r.Data, r.Shape...))))
+				loss = engine.Add(loss, engine.SumAll(engine.Mul(o, goldenTensor(r, engine.Float32))))
 			}
 			loss.Backward()
 			want := fx.Tensors["grad_input"]

@@ -74,7 +74,7 @@ func newMaEExpert(prefix string, c, i int, cfg MaEConfig, g *engine.Generator) *
 	e := &maeExpert{
 		width: w, window: cfg.Windows[i],
 		projIn:    nn.NewConv2d(nn.Join(prefix, "proj_in"), c, ci, 1, 1, 0, 1, true, nn.InitDefault, g),
-		attn:      nn.NewWindowAttention(nn.Join(prefix, "attn"), w, maeHeads(w, cfg.Heads), cfg.Windows[i], engine.Float32, g),
+		attn:      nn.NewWindowAttention(nn.Join(prefix, "attn"), w, maeHeads(w, cfg.Heads), cfg.Windows[i], g),
 		kernel:    nn.NewLinear(nn.Join(prefix, "dyn.kernel"), w, 9*w, true, nn.InitDefault, g),
 		pointwise: nn.NewConv2d(nn.Join(prefix, "dyn.pw"), w, w, 1, 1, 0, 1, true, nn.InitDefault, g),
 		fc1:       nn.NewConv2d(nn.Join(prefix, "mlp.fc1"), w, hidden, 1, 1, 0, 1, true, nn.InitDefault, g),

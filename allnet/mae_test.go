@@ -8,40 +8,30 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allnet/engine"
+	"allnet/internal/golden"
 	"allnet/nn"
 )
 
-// maeFixture is allnet/testdata/mae_block.json, written by
-// scripts/golden/gen_mae.py (an independent PyTorch reference, float64).
-type maeFixture struct {
-	Cases []struct {
-		Name  string `json:"name"`
-		Attrs struct {
-			Channels    int      `json:"channels"`
-			Experts     int      `json:"experts"`
-			Windows     []int    `json:"windows"`
-			TopK        int      `json:"topk"`
-			Heads       int      `json:"heads"`
-			PriorLambda float64  `json:"prior_lambda"`
-			NoiseStd    float64  `json:"noise_std"`
-			MLPRatio    float64  `json:"mlp_ratio"`
-			Keys        []string `json:"keys"`
-		} `json:"attrs"`
-		Tensors map[string]jsonTensor `json:"tensors"`
-	} `json:"cases"`
-}
-
-func (j jsonTensor) f32() *engine.Tensor {
-	return engine.FromValues(engine.CPU(), engine.Float32, j.Data, j.Shape...)
+// maeAttrs are the attributes of a case of allnet/testdata/mae_block.json,
+// written by scripts/golden/gen_mae.py (an independent PyTorch reference,
+// float64).
+type maeAttrs struct {
+	Channels    int      `json:"channels"`
+	Experts     int      `json:"experts"`
+	Windows     []int    `json:"windows"`
+	TopK        int      `json:"topk"`
+	Heads       int      `json:"heads"`
+	PriorLambda float64  `json:"prior_lambda"`
+	NoiseStd    float64  `json:"noise_std"`
+	MLPRatio    float64  `json:"mlp_ratio"`
+	Keys        []string `json:"keys"`
 }
 
 func TestMaEBlockMatchesReference(t *testing.T) {
-	var fx maeFixture
-	readJSON(t, "mae_block.json", &fx)
-	require.NotEmpty(t, fx.Cases)
-	for _, c := range fx.Cases {
+	for _, c := range golden.Load(t, "testdata", "mae_block") {
 		t.Run(c.Name, func(t *testing.T) {
-			a := c.Attrs
+			var a maeAttrs
+			c.DecodeAttrs(t, &a)
 			cfg := MaEConfig{Experts: a.Experts, Windows: a.Windows, TopK: a.TopK, Heads: a.Heads,
 				PriorLambda: a.PriorLambda, NoiseStd: a.NoiseStd, MLPRatio: a.MLPRatio}
 			b := NewMaEBlock("", a.Channels, cfg, engine.NewGenerator(1))
@@ -49,12 +39,12 @@ func TestMaEBlockMatchesReference(t *testing.T) {
 			sort.Strings(keys)
 			require.Equal(t, keys, nn.Names(b), "state_dict names")
 			for name, p := range nn.StateDict(b) {
-				p.CopyFrom(c.Tensors[name].f32())
+				p.CopyFrom(goldenTensor(c.Tensors[name], engine.Float32))
 			}
-			p := c.Tensors["p"].f32().SetRequiresGrad(true)
-			out, aux := b.forward(p, c.Tensors["eps"].f32(), true)
+			p := goldenTensor(c.Tensors["p"], engine.Float32).SetRequiresGrad(true)
+			out, aux := b.forward(p, goldenTensor(c.Tensors["eps"], engine.Float32), true)
 
-			rt := b.Router.route(p, c.Tensors["eps"].f32(), false)
+			rt := b.Router.route(p, goldenTensor(c.Tensors["eps"], engine.Float32), false)
 			want := c.Tensors["selected"].Data
 			require.Len(t, rt.Indices, len(want))
 			for i, v := range want {
@@ -71,7 +61,7 @@ func TestMaEBlockMatchesReference(t *testing.T) {
 			require.Less(t, eDelta, 1e-4, "output - input")
 			require.Less(t, eAux, 1e-4, "aux loss")
 
-			engine.Add(engine.SumAll(engine.Mul(out, c.Tensors["r"].f32())), aux).Backward()
+			engine.Add(engine.SumAll(engine.Mul(out, goldenTensor(c.Tensors["r"], engine.Float32))), aux).Backward()
 			eGrad := relErr(p.Grad().Float64s(), c.Tensors["grad_p"].Data)
 			r := c.Tensors["r"].Data
 			eGradDelta := relErr(minus(p.Grad().Float64s(), r), minus(c.Tensors["grad_p"].Data, r))

@@ -135,7 +135,7 @@ func NewTCR(prefix string, c int, numTasks int, cfg TCRConfig, g *engine.Generat
 	t.TokenQ = nn.NewLinear(j("token_q"), c, c, true, nn.InitDefault, g)
 	t.TokenK = nn.NewLinear(j("token_k"), c, c, false, nn.InitDefault, g)
 	t.NormP = nn.NewLayerNormChannelsFirst(j("norm_p"), c, tcrNormEps)
-	t.MDTA = nn.NewMDTA(j("mdta"), c, heads, false, engine.Float32, g)
+	t.MDTA = nn.NewMDTA(j("mdta"), c, heads, false, g)
 	t.NormQ = nn.NewLayerNormChannelsFirst(j("afu.norm_q"), c, tcrNormEps)
 	t.NormKV = nn.NewLayerNormChannelsFirst(j("afu.norm_kv"), c, tcrNormEps)
 	t.Q = conv1("afu.q", c, c, true)

@@ -12,46 +12,26 @@ import (
 	"allnet/engine"
 	"allnet/engine/backend/backendtest"
 	"allnet/engine/cpu"
+	"allnet/internal/golden"
 	"allnet/nn"
 )
 
-// tcr_round.json comes from scripts/golden/gen_tcr.py: an independent
-// PyTorch module written from the formulas of TCR's and SKFF's doc comments.
-type tcrFixture struct {
-	Cases []struct {
-		Name  string `json:"name"`
-		Attrs struct {
-			Keys []string `json:"keys"`
-		} `json:"attrs"`
-		Tensors map[string]jsonTensor `json:"tensors"`
-	} `json:"cases"`
-}
-
-// tcrCase returns the named case of the fixture.
-func tcrCase(t *testing.T, name string) (keys []string, tensors map[string]jsonTensor) {
+// tcrCase returns the keys and tensors of the named case of tcr_round.json,
+// which comes from scripts/golden/gen_tcr.py: an independent PyTorch module
+// written from the formulas of TCR's and SKFF's doc comments.
+func tcrCase(t *testing.T, name string) (keys []string, tensors map[string]golden.Tensor) {
 	t.Helper()
-	var fx tcrFixture
-	readJSON(t, "tcr_round.json", &fx)
-	for _, c := range fx.Cases {
+	for _, c := range golden.Load(t, "testdata", "tcr_round") {
 		if c.Name == name {
-			return c.Attrs.Keys, c.Tensors
+			var a struct {
+				Keys []string `json:"keys"`
+			}
+			c.DecodeAttrs(t, &a)
+			return a.Keys, c.Tensors
 		}
 	}
 	t.Fatalf("no case %q in tcr_round.json", name)
 	return nil, nil
-}
-
-// tcrFromJSON returns a CPU tensor of dtype dt holding jt.
-func tcrFromJSON(jt jsonTensor, dt engine.DType) *engine.Tensor {
-	return engine.FromValues(engine.CPU(), dt, jt.Data, jt.Shape...)
-}
-
-// tcrCast turns every parameter of m into a dtype-dt parameter in place
-// (same name, same values), so that a float32 layer can be checked in float64.
-func tcrCast(m nn.Module, dt engine.DType) {
-	for _, p := range m.Parameters() {
-		*p = *engine.Param(p.Name, p.Detach().Cast(dt))
-	}
 }
 
 // tcrRandn returns a CPU tensor of N(0, 1) values of dtype dt.
@@ -67,16 +47,16 @@ func tcrRandn(rng *rand.Rand, dt engine.DType, shape ...int) *engine.Tensor {
 // sorted names must equal the case's keys), runs fwd on its p and j and
 // compares the outputs (rel err < 1e-4) and the gradients of
 // sum(out_i * r_i) with respect to p, j and every parameter (< 1e-3).
-func checkModuleAgainstGolden(t *testing.T, m nn.Module, keys []string, tensors map[string]jsonTensor, outNames []string, fwd func(p, j *engine.Tensor) []*engine.Tensor) {
+func checkModuleAgainstGolden(t *testing.T, m nn.Module, keys []string, tensors map[string]golden.Tensor, outNames []string, fwd func(p, j *engine.Tensor) []*engine.Tensor) {
 	t.Helper()
 	require.Equal(t, keys, nn.Names(m), "state_dict names")
 	for name, p := range nn.StateDict(m) {
 		want := tensors[name]
 		require.Equal(t, want.Shape, p.Shape(), name)
-		p.CopyFrom(tcrFromJSON(want, p.DType()))
+		p.CopyFrom(goldenTensor(want, p.DType()))
 	}
-	p := tcrFromJSON(tensors["p"], engine.Float32).SetRequiresGrad(true)
-	j := tcrFromJSON(tensors["j"], engine.Float32).SetRequiresGrad(true)
+	p := goldenTensor(tensors["p"], engine.Float32).SetRequiresGrad(true)
+	j := goldenTensor(tensors["j"], engine.Float32).SetRequiresGrad(true)
 	outs := fwd(p, j)
 	loss := engine.Zeros()
 	for i, o := range outs {
@@ -85,7 +65,7 @@ func checkModuleAgainstGolden(t *testing.T, m nn.Module, keys []string, tensors 
 		e := relErr(o.Float64s(), want.Data)
 		t.Logf("%s rel err %.2e", outNames[i], e)
 		require.Less(t, e, 1e-4, outNames[i])
-		r := tcrFromJSON(tensors[fmt.Sprintf("r%d", i+1)], engine.Float32)
+		r := goldenTensor(tensors[fmt.Sprintf("r%d", i+1)], engine.Float32)
 		loss = engine.Add(loss, engine.SumAll(engine.Mul(o, r)))
 	}
 	loss.Backward()
@@ -237,7 +217,7 @@ func tcrGradCheck(t *testing.T, f func() *engine.Tensor, xs map[string]*engine.T
 
 func TestTCRGradCheckFloat64(t *testing.T) {
 	m := NewTCR("", 4, 2, TCRConfig{Iterations: 2, Heads: 2, Lambda: 0.5, FFNRatio: 1.5}, engine.NewGenerator(11))
-	tcrCast(m, engine.Float64)
+	nn.ConvertState(m, engine.Float64)
 	rng := backendtest.RNG(t.Name())
 	p := tcrRandn(rng, engine.Float64, 2, 4, 3, 4).SetRequiresGrad(true)
 	j := tcrRandn(rng, engine.Float64, 2, 4, 3, 4).SetRequiresGrad(true)

@@ -5,11 +5,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"allnet/engine/internal/golden"
+	"allnet/internal/golden"
 )
 
 // goldenCase is a case of a PyTorch fixture in testdata/golden, written by
-// scripts/golden/gen_*.py (see engine/internal/golden).
+// scripts/golden/gen_*.py (see internal/golden).
 type goldenCase struct{ golden.Case }
 
 // loadGolden reads testdata/golden/<name>.json.

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 
 	"allnet/engine"
 )
@@ -31,20 +30,21 @@ type MultiHeadAttention struct {
 }
 
 // NewMultiHeadAttention returns an attention layer of width dim split into
-// heads heads, its parameters on the CPU in dtype dt, named under prefix and
-// initialised as PyTorch does: in_proj_weight xavier-uniform
-// U(-sqrt(6/(C+3C)), +), out_proj.weight U(-1/sqrt(C), 1/sqrt(C)), biases
-// zero. Draws come from g.
-func NewMultiHeadAttention(prefix string, dim, heads int, dt engine.DType, g *engine.Generator) *MultiHeadAttention {
+// heads heads, its float32 parameters named under prefix and initialised as
+// PyTorch does: in_proj_weight xavier-uniform U(-sqrt(6/(C+3C)), +),
+// out_proj.weight U(-1/sqrt(C), 1/sqrt(C)), biases zero. Draws come from g.
+func NewMultiHeadAttention(prefix string, dim, heads int, g *engine.Generator) *MultiHeadAttention {
 	if dim <= 0 || heads <= 0 || dim%heads != 0 {
 		panic(fmt.Sprintf("nn: NewMultiHeadAttention: width %d is not a positive multiple of %d heads", dim, heads))
 	}
+	inW, inB := initWeights(InitXavier, g, []int{3 * dim, dim}, dim, 3*dim, 3*dim, true)
+	outW, _ := initWeights(InitDefault, g, []int{dim, dim}, dim, dim, dim, false)
 	return &MultiHeadAttention{
 		Dim: dim, Heads: heads,
-		InProjWeight: engine.Param(Join(prefix, "in_proj_weight"), attnUniform(g, dt, math.Sqrt(6/float64(4*dim)), 3*dim, dim)),
-		InProjBias:   engine.Param(Join(prefix, "in_proj_bias"), engine.New(engine.CPU(), dt, 3*dim)),
-		OutWeight:    engine.Param(Join(prefix, "out_proj.weight"), attnUniform(g, dt, 1/math.Sqrt(float64(dim)), dim, dim)),
-		OutBias:      engine.Param(Join(prefix, "out_proj.bias"), engine.New(engine.CPU(), dt, dim)),
+		InProjWeight: engine.Param(Join(prefix, "in_proj_weight"), inW),
+		InProjBias:   engine.Param(Join(prefix, "in_proj_bias"), inB),
+		OutWeight:    engine.Param(Join(prefix, "out_proj.weight"), outW),
+		OutBias:      engine.Param(Join(prefix, "out_proj.bias"), engine.Zeros(dim)),
 		Training:     true,
 	}
 }
@@ -101,15 +101,3 @@ func splitHeads(x *engine.Tensor, heads int) *engine.Tensor {
 	b, l, c := x.Dim(0), x.Dim(1), x.Dim(2)
 	return engine.Permute(engine.Reshape(x, b, l, heads, c/heads), 0, 2, 1, 3)
 }
-
-// attnUniform returns a CPU tensor of dtype dt with values drawn from g,
-// uniform in [-bound, bound): PyTorch's default initialisation of linear and
-// convolution weights and biases uses bound = 1/sqrt(fan_in).
-func attnUniform(g *engine.Generator, dt engine.DType, bound float64, shape ...int) *engine.Tensor {
-	u := g.Uniform(engine.CPU(), dt, shape...)
-	return engine.Scale(engine.AddScalar(u, -0.5), 2*bound)
-}
-
-// attnFanIn returns 1/sqrt(fanIn), the bound of PyTorch's default
-// initialisation for a layer with fanIn inputs per output.
-func attnFanIn(fanIn int) float64 { return 1 / math.Sqrt(float64(fanIn)) }

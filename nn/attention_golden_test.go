@@ -1,11 +1,8 @@
 package nn
 
 import (
-	"encoding/json"
 	"maps"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -14,52 +11,23 @@ import (
 
 	"allnet/engine"
 	"allnet/engine/backend/backendtest"
+	"allnet/internal/golden"
 )
 
-// attnFixture is a fixture written by scripts/golden/gen_nn_attention.py
-// (layout of scripts/golden/common.py).
-type attnFixture struct {
-	Generator string     `json:"generator"`
-	Torch     string     `json:"torch"`
-	Cases     []attnCase `json:"cases"`
-}
-
-// attnCase is one case: attributes (with "keys", the PyTorch state_dict
-// keys) and named tensors.
-type attnCase struct {
-	Name    string         `json:"name"`
-	Attrs   map[string]any `json:"attrs"`
-	Tensors map[string]struct {
-		Shape []int     `json:"shape"`
-		Data  []float64 `json:"data"`
-	} `json:"tensors"`
-}
-
-// attnLoad reads testdata/<name>.json.
-func attnLoad(t *testing.T, name string) []attnCase {
+// attnLoad reads testdata/<name>.json, a fixture written by
+// scripts/golden/gen_nn_attention.py (layout of scripts/golden/common.py):
+// cases of attributes (with "keys", the PyTorch state_dict keys) and named
+// tensors.
+func attnLoad(t *testing.T, name string) []golden.Case {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name+".json"))
-	require.NoError(t, err, "regenerate with scripts/golden/gen_nn_attention.py")
-	var f attnFixture
-	require.NoError(t, json.Unmarshal(raw, &f))
-	require.NotEmpty(t, f.Cases)
-	return f.Cases
+	return golden.Load(t, "testdata", name)
 }
 
-// tensor returns the named tensor as dt on the CPU.
-func (c attnCase) tensor(t *testing.T, name string, dt engine.DType) *engine.Tensor {
+// attnTensor returns the case's tensor name as dt on the CPU.
+func attnTensor(t *testing.T, c golden.Case, name string, dt engine.DType) *engine.Tensor {
 	t.Helper()
-	g, ok := c.Tensors[name]
-	require.True(t, ok, "case %s has no tensor %q", c.Name, name)
+	g := c.Get(t, name)
 	return engine.FromValues(engine.CPU(), dt, g.Data, g.Shape...)
-}
-
-// attrInt returns a numeric attribute as an int.
-func (c attnCase) attrInt(t *testing.T, name string) int {
-	t.Helper()
-	v, ok := c.Attrs[name].(float64)
-	require.True(t, ok, "case %s: attribute %q", c.Name, name)
-	return int(v)
 }
 
 // attnDTypes are the dtypes the fixtures are replayed in, with tolerances.
@@ -69,9 +37,11 @@ var attnDTypes = []struct {
 }{{engine.Float64, 1e-10}, {engine.Float32, 2e-5}}
 
 // attnLoadState checks m's state_dict names against the case's PyTorch
-// keys (less num_batches_tracked, which nn omits) and loads the values.
-func attnLoadState(t *testing.T, c attnCase, m Module, dt engine.DType) {
+// keys (less num_batches_tracked, which nn omits), converts m to dt and
+// loads the values.
+func attnLoadState(t *testing.T, c golden.Case, m Module, dt engine.DType) {
 	t.Helper()
+	ConvertState(m, dt)
 	var keys []string
 	for _, k := range c.Attrs["keys"].([]any) {
 		if s := k.(string); !strings.HasSuffix(s, "num_batches_tracked") {
@@ -81,15 +51,15 @@ func attnLoadState(t *testing.T, c attnCase, m Module, dt engine.DType) {
 	sort.Strings(keys)
 	require.Equal(t, keys, Names(m), "state_dict names")
 	for name, p := range StateDict(m) {
-		p.CopyFrom(c.tensor(t, name, dt))
+		p.CopyFrom(attnTensor(t, c, name, dt))
 	}
 }
 
 // attnCheck compares got with the case's tensor name.
-func attnCheck(t *testing.T, c attnCase, name string, got *engine.Tensor, tol float64) {
+func attnCheck(t *testing.T, c golden.Case, name string, got *engine.Tensor, tol float64) {
 	t.Helper()
 	require.NotNil(t, got, "%s: no tensor", name)
-	want := c.tensor(t, name, engine.Float64)
+	want := attnTensor(t, c, name, engine.Float64)
 	require.Equal(t, want.Shape(), got.Shape(), name)
 	backendtest.Close(t, c.Name+" "+name, got.Cast(engine.Float64).Float64s(), want.Float64s(), tol)
 }
@@ -97,15 +67,15 @@ func attnCheck(t *testing.T, c attnCase, name string, got *engine.Tensor, tol fl
 // attnReplay runs forward on the case's inputs (created requiring grad),
 // compares the output, back-propagates sum(out * r) and compares the
 // gradients of the inputs and of every parameter.
-func attnReplay(t *testing.T, c attnCase, m Module, dt engine.DType, tol float64, inputs []string, forward func(in map[string]*engine.Tensor) *engine.Tensor) {
+func attnReplay(t *testing.T, c golden.Case, m Module, dt engine.DType, tol float64, inputs []string, forward func(in map[string]*engine.Tensor) *engine.Tensor) {
 	t.Helper()
 	in := map[string]*engine.Tensor{}
 	for _, name := range inputs {
-		in[name] = c.tensor(t, name, dt).SetRequiresGrad(true)
+		in[name] = attnTensor(t, c, name, dt).SetRequiresGrad(true)
 	}
 	out := forward(in)
 	attnCheck(t, c, "out", out, tol)
-	engine.SumAll(engine.Mul(out, c.tensor(t, "r", dt))).Backward()
+	engine.SumAll(engine.Mul(out, attnTensor(t, c, "r", dt))).Backward()
 	for _, name := range inputs {
 		attnCheck(t, c, "grad:"+name, in[name].Grad(), tol)
 	}
@@ -118,8 +88,8 @@ func TestBatchNorm2dGolden(t *testing.T) {
 	for _, c := range attnLoad(t, "batchnorm2d") {
 		for _, d := range attnDTypes {
 			t.Run(c.Name+"/"+d.dt.String(), func(t *testing.T) {
-				x := c.tensor(t, "x", d.dt)
-				m := NewBatchNorm2d("bn", x.Dim(1), d.dt)
+				x := attnTensor(t, c, "x", d.dt)
+				m := NewBatchNorm2d("bn", x.Dim(1))
 				prefixed := c
 				prefixed.Attrs = map[string]any{"keys": prefixKeys(c, "bn")}
 				prefixed.Tensors = prefixTensors(c, "bn")
@@ -141,7 +111,7 @@ func TestBatchNorm2dGolden(t *testing.T) {
 }
 
 // prefixKeys returns the case's state_dict keys under prefix.
-func prefixKeys(c attnCase, prefix string) []any {
+func prefixKeys(c golden.Case, prefix string) []any {
 	var out []any
 	for _, k := range c.Attrs["keys"].([]any) {
 		out = append(out, Join(prefix, k.(string)))
@@ -151,10 +121,7 @@ func prefixKeys(c attnCase, prefix string) []any {
 
 // prefixTensors returns the case's tensors with state_dict names (and
 // their "grad:" entries) moved under prefix; inputs keep their names.
-func prefixTensors(c attnCase, prefix string) map[string]struct {
-	Shape []int     `json:"shape"`
-	Data  []float64 `json:"data"`
-} {
+func prefixTensors(c golden.Case, prefix string) map[string]golden.Tensor {
 	out := maps.Clone(c.Tensors)
 	for _, k := range c.Attrs["keys"].([]any) {
 		s := k.(string)
@@ -172,7 +139,7 @@ func TestMultiHeadAttentionGolden(t *testing.T) {
 	for _, c := range attnLoad(t, "mha") {
 		for _, d := range attnDTypes {
 			t.Run(c.Name+"/"+d.dt.String(), func(t *testing.T) {
-				m := NewMultiHeadAttention("", c.attrInt(t, "dim"), c.attrInt(t, "heads"), d.dt, engine.NewGenerator(1))
+				m := NewMultiHeadAttention("", c.AttrInt(t, "dim"), c.AttrInt(t, "heads"), engine.NewGenerator(1))
 				attnLoadState(t, c, m, d.dt)
 				if _, ok := c.Tensors["x"]; ok {
 					attnReplay(t, c, m, d.dt, d.tol, []string{"x"}, func(in map[string]*engine.Tensor) *engine.Tensor {
@@ -180,7 +147,7 @@ func TestMultiHeadAttentionGolden(t *testing.T) {
 					})
 					return
 				}
-				bias := mhaBias(c.tensor(t, "attn_mask", engine.Float64), c.tensor(t, "key_padding", engine.Float64), d.dt)
+				bias := mhaBias(attnTensor(t, c, "attn_mask", engine.Float64), attnTensor(t, c, "key_padding", engine.Float64), d.dt)
 				attnReplay(t, c, m, d.dt, d.tol, []string{"query", "key", "value"}, func(in map[string]*engine.Tensor) *engine.Tensor {
 					return m.Forward(in["query"], in["key"], in["value"], bias)
 				})
@@ -213,8 +180,8 @@ func TestWindowAttentionGolden(t *testing.T) {
 	for _, c := range attnLoad(t, "window_attention") {
 		for _, d := range attnDTypes {
 			t.Run(c.Name+"/"+d.dt.String(), func(t *testing.T) {
-				x := c.tensor(t, "x", d.dt)
-				m := NewWindowAttention("attn", x.Dim(3), c.attrInt(t, "heads"), c.attrInt(t, "window"), d.dt, engine.NewGenerator(1))
+				x := attnTensor(t, c, "x", d.dt)
+				m := NewWindowAttention("attn", x.Dim(3), c.AttrInt(t, "heads"), c.AttrInt(t, "window"), engine.NewGenerator(1))
 				p := c
 				p.Attrs = map[string]any{"keys": prefixKeys(c, "attn")}
 				p.Tensors = prefixTensors(c, "attn")
@@ -231,8 +198,8 @@ func TestMDTAGolden(t *testing.T) {
 	for _, c := range attnLoad(t, "mdta") {
 		for _, d := range attnDTypes {
 			t.Run(c.Name+"/"+d.dt.String(), func(t *testing.T) {
-				x := c.tensor(t, "x", d.dt)
-				m := NewMDTA("", x.Dim(1), c.attrInt(t, "heads"), c.Attrs["bias"].(bool), d.dt, engine.NewGenerator(1))
+				x := attnTensor(t, c, "x", d.dt)
+				m := NewMDTA("", x.Dim(1), c.AttrInt(t, "heads"), c.Attrs["bias"].(bool), engine.NewGenerator(1))
 				attnLoadState(t, c, m, d.dt)
 				attnReplay(t, c, m, d.dt, d.tol, []string{"x"}, func(in map[string]*engine.Tensor) *engine.Tensor {
 					return m.Forward(in["x"])

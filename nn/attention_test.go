@@ -47,6 +47,13 @@ func attnGradCheck(t *testing.T, f func() *engine.Tensor, xs ...*engine.Tensor) 
 	}
 }
 
+// f64 converts m's parameters and buffers to float64 (ConvertState) and
+// returns it.
+func f64[M Module](m M) M {
+	ConvertState(m, engine.Float64)
+	return m
+}
+
 // attnRand returns a float64 CPU tensor of N(0, 1) values requiring grad.
 func attnRand(rng *rand.Rand, shape ...int) *engine.Tensor {
 	n := 1
@@ -128,7 +135,7 @@ func refHeads(q []float64, ks, vs [][]float64, bias []float64, heads int, scale 
 func TestMultiHeadAttentionReference(t *testing.T) {
 	rng := backendtest.RNG(t.Name())
 	const b, lq, lk, c, heads = 2, 3, 5, 6, 3
-	m := NewMultiHeadAttention("cross", c, heads, engine.Float64, engine.NewGenerator(2))
+	m := f64(NewMultiHeadAttention("cross", c, heads, engine.NewGenerator(2)))
 	attnRandomize(rng, m, 0.5)
 	q, k, v := attnRand(rng, b, lq, c), attnRand(rng, b, lk, c), attnRand(rng, b, lk, c)
 	bias := attnRand(rng, b, 1, 1, lk) // key-padding-like, with one masked key
@@ -164,7 +171,7 @@ func TestWindowAttentionReference(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(tc), func(t *testing.T) {
 			rng := backendtest.RNG(t.Name())
-			m := NewWindowAttention("", tc.c, tc.heads, tc.ws, engine.Float64, engine.NewGenerator(3))
+			m := f64(NewWindowAttention("", tc.c, tc.heads, tc.ws, engine.NewGenerator(3)))
 			x := attnRand(rng, tc.b, tc.h, tc.w, tc.c)
 			got := m.Forward(x)
 			require.Equal(t, x.Shape(), got.Shape())
@@ -206,7 +213,7 @@ func refWindow(m *WindowAttention, x *engine.Tensor) []float64 {
 func TestMDTAReference(t *testing.T) {
 	rng := backendtest.RNG(t.Name())
 	const b, c, heads, h, w = 2, 6, 2, 4, 3
-	m := NewMDTA("", c, heads, true, engine.Float64, engine.NewGenerator(4))
+	m := f64(NewMDTA("", c, heads, true, engine.NewGenerator(4)))
 	m.Temperature.CopyFrom(engine.FromFloat64(engine.CPU(), []float64{0.7, 2.5}, heads, 1, 1))
 	x := attnRand(rng, b, c, h, w)
 	backendtest.Close(t, "MDTA", m.Forward(x).Float64s(), refMDTA(m, x), 1e-12)
@@ -289,30 +296,30 @@ func refMDTA(m *MDTA, x *engine.Tensor) []float64 {
 func TestAttentionLayersGradients(t *testing.T) {
 	rng := backendtest.RNG(t.Name())
 	t.Run("MultiHeadAttention/self", func(t *testing.T) {
-		m := NewMultiHeadAttention("", 4, 2, engine.Float64, engine.NewGenerator(5))
+		m := f64(NewMultiHeadAttention("", 4, 2, engine.NewGenerator(5)))
 		attnRandomize(rng, m, 0.5)
 		x := attnRand(rng, 2, 3, 4)
 		attnGradCheck(t, func() *engine.Tensor { return m.Forward(x, x, x, nil) }, append(m.Parameters(), x)...)
 	})
 	t.Run("MultiHeadAttention/cross", func(t *testing.T) {
-		m := NewMultiHeadAttention("", 4, 2, engine.Float64, engine.NewGenerator(5))
+		m := f64(NewMultiHeadAttention("", 4, 2, engine.NewGenerator(5)))
 		attnRandomize(rng, m, 0.5)
 		q, k, v := attnRand(rng, 2, 2, 4), attnRand(rng, 2, 3, 4), attnRand(rng, 2, 3, 4)
 		bias := attnRand(rng, 2, 3)
 		attnGradCheck(t, func() *engine.Tensor { return m.Forward(q, k, v, bias) }, append(m.Parameters(), q, k, v, bias)...)
 	})
 	t.Run("WindowAttention", func(t *testing.T) {
-		m := NewWindowAttention("", 4, 2, 2, engine.Float64, engine.NewGenerator(6))
+		m := f64(NewWindowAttention("", 4, 2, 2, engine.NewGenerator(6)))
 		x := attnRand(rng, 2, 3, 5, 4)
 		attnGradCheck(t, func() *engine.Tensor { return m.Forward(x) }, append(m.Parameters(), x)...)
 	})
 	t.Run("MDTA", func(t *testing.T) {
-		m := NewMDTA("", 4, 2, true, engine.Float64, engine.NewGenerator(7))
+		m := f64(NewMDTA("", 4, 2, true, engine.NewGenerator(7)))
 		x := attnRand(rng, 2, 4, 3, 3)
 		attnGradCheck(t, func() *engine.Tensor { return m.Forward(x) }, append(m.Parameters(), x)...)
 	})
 	t.Run("BatchNorm2d", func(t *testing.T) {
-		m := NewBatchNorm2d("", 3, engine.Float64)
+		m := f64(NewBatchNorm2d("", 3))
 		attnRandomize(rng, m, 1)
 		x := attnRand(rng, 2, 3, 2, 3)
 		for _, train := range []bool{false, true} {
@@ -333,36 +340,36 @@ func TestAttentionLayersConstruction(t *testing.T) {
 	}
 	require.Equal(t, map[string][]int{
 		"bn.weight": {5}, "bn.bias": {5}, "bn.running_mean": {5}, "bn.running_var": {5},
-	}, shapes(NewBatchNorm2d("bn", 5, engine.Float32)))
+	}, shapes(NewBatchNorm2d("bn", 5)))
 	require.Equal(t, map[string][]int{
 		"a.in_proj_weight": {24, 8}, "a.in_proj_bias": {24}, "a.out_proj.weight": {8, 8}, "a.out_proj.bias": {8},
-	}, shapes(NewMultiHeadAttention("a", 8, 2, engine.Float32, g)))
+	}, shapes(NewMultiHeadAttention("a", 8, 2, g)))
 	require.Equal(t, map[string][]int{
 		"w.qkv.weight": {24, 8}, "w.qkv.bias": {24}, "w.proj.weight": {8, 8}, "w.proj.bias": {8},
-	}, shapes(NewWindowAttention("w", 8, 4, 4, engine.Float32, g)))
+	}, shapes(NewWindowAttention("w", 8, 4, 4, g)))
 	require.Equal(t, map[string][]int{
 		"temperature": {2, 1, 1}, "qkv.weight": {24, 8, 1, 1}, "qkv_dwconv.weight": {24, 1, 3, 3},
 		"project_out.weight": {8, 8, 1, 1},
-	}, shapes(NewMDTA("", 8, 2, false, engine.Float32, g)))
-	require.Len(t, NewMDTA("", 8, 2, true, engine.Float32, g).Parameters(), 7)
+	}, shapes(NewMDTA("", 8, 2, false, g)))
+	require.Len(t, NewMDTA("", 8, 2, true, g).Parameters(), 7)
 
 	// Initialisation: within PyTorch's bounds and spread over them.
-	w := NewWindowAttention("", 16, 4, 4, engine.Float64, g).QKVWeight.Float64s()
+	w := NewWindowAttention("", 16, 4, 4, g).QKVWeight.Float64s()
 	lo, hi := 0.0, 0.0
 	for _, v := range w {
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	require.True(t, lo >= -0.25 && hi <= 0.25 && lo < -0.2 && hi > 0.2, "qkv init range [%g, %g], want about ±1/4", lo, hi)
-	mha := NewMultiHeadAttention("", 16, 4, engine.Float64, g)
+	mha := NewMultiHeadAttention("", 16, 4, g)
 	bound := math.Sqrt(6.0 / 64)
 	for _, v := range mha.InProjWeight.Float64s() {
 		require.LessOrEqual(t, math.Abs(v), bound)
 	}
 	require.Equal(t, make([]float64, 48), mha.InProjBias.Float64s())
-	require.Equal(t, []float64{1, 1}, NewMDTA("", 4, 2, false, engine.Float64, g).Temperature.Float64s())
+	require.Equal(t, []float64{1, 1}, NewMDTA("", 4, 2, false, g).Temperature.Float64s())
 
-	require.Panics(t, func() { NewMultiHeadAttention("", 6, 4, engine.Float32, g) })
-	require.Panics(t, func() { NewWindowAttention("", 6, 2, 0, engine.Float32, g) })
-	require.Panics(t, func() { NewMDTA("", 6, 4, false, engine.Float32, g) })
-	require.Panics(t, func() { NewWindowAttention("", 6, 2, 2, engine.Float32, g).Forward(engine.Zeros(1, 6, 2, 2)) })
+	require.Panics(t, func() { NewMultiHeadAttention("", 6, 4, g) })
+	require.Panics(t, func() { NewWindowAttention("", 6, 2, 0, g) })
+	require.Panics(t, func() { NewMDTA("", 6, 4, false, g) })
+	require.Panics(t, func() { NewWindowAttention("", 6, 2, 2, g).Forward(engine.Zeros(1, 6, 2, 2)) })
 }

@@ -24,22 +24,20 @@ type BatchNorm2d struct {
 	Training                bool
 }
 
-// NewBatchNorm2d returns a batch norm over c channels in dtype dt on the
-// CPU, named under prefix, initialised as PyTorch does (weight 1, bias 0,
-// running mean 0, running variance 1, momentum 0.1, eps 1e-5) and in
-// training mode.
-func NewBatchNorm2d(prefix string, c int, dt engine.DType) *BatchNorm2d {
+// NewBatchNorm2d returns a float32 batch norm over c channels, named under
+// prefix, initialised as PyTorch does (weight 1, bias 0, running mean 0,
+// running variance 1, momentum 0.1, eps 1e-5) and in training mode.
+func NewBatchNorm2d(prefix string, c int) *BatchNorm2d {
 	if c <= 0 {
 		panic(fmt.Sprintf("nn: NewBatchNorm2d: %d channels", c))
 	}
-	dev := engine.CPU()
-	rm := engine.New(dev, dt, c)
+	rm := engine.Zeros(c)
 	rm.Name = Join(prefix, "running_mean")
-	rv := engine.Full(dev, dt, 1, c)
+	rv := ones(c)
 	rv.Name = Join(prefix, "running_var")
 	return &BatchNorm2d{
-		Weight:      engine.Param(Join(prefix, "weight"), engine.Full(dev, dt, 1, c)),
-		Bias:        engine.Param(Join(prefix, "bias"), engine.New(dev, dt, c)),
+		Weight:      engine.Param(Join(prefix, "weight"), ones(c)),
+		Bias:        engine.Param(Join(prefix, "bias"), engine.Zeros(c)),
 		RunningMean: rm,
 		RunningVar:  rv,
 		Momentum:    0.1,

@@ -43,6 +43,9 @@ func normal(g *engine.Generator, std float64, shape ...int) *engine.Tensor {
 	return t
 }
 
+// ones returns a float32 CPU tensor of ones.
+func ones(shape ...int) *engine.Tensor { return engine.Full(engine.CPU(), engine.Float32, 1, shape...) }
+
 // initWeights returns weight (shape, with fan_in and fan_out as PyTorch
 // computes them) and, when bias, a bias of size out, initialised by kind.
 func initWeights(kind Init, g *engine.Generator, shape []int, fanIn, fanOut, out int, bias bool) (w, b *engine.Tensor) {

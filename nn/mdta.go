@@ -31,40 +31,30 @@ type MDTA struct {
 }
 
 // NewMDTA returns an MDTA layer of width dim with heads heads, with or
-// without convolution biases, its parameters on the CPU in dtype dt, named
-// under prefix: convolutions initialised as PyTorch's nn.Conv2d (weights and
-// biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in channels per group
-// times kernel area) from g, temperature 1.
-func NewMDTA(prefix string, dim, heads int, bias bool, dt engine.DType, g *engine.Generator) *MDTA {
+// without convolution biases, its float32 parameters named under prefix:
+// convolutions initialised as PyTorch's nn.Conv2d (weights and biases
+// U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in channels per group times
+// kernel area) from g, temperature 1.
+func NewMDTA(prefix string, dim, heads int, bias bool, g *engine.Generator) *MDTA {
 	if dim <= 0 || heads <= 0 || dim%heads != 0 {
 		panic(fmt.Sprintf("nn: NewMDTA: width %d is not a positive multiple of %d heads", dim, heads))
 	}
-	conv := func(name string, cout, fanIn int, shape ...int) (*engine.Tensor, *engine.Tensor) {
-		bound := attnFanIn(fanIn)
-		w := engine.Param(Join(prefix, name+".weight"), attnUniform(g, dt, bound, shape...))
-		if !bias {
-			return w, nil
-		}
-		return w, engine.Param(Join(prefix, name+".bias"), attnUniform(g, dt, bound, cout))
+	conv := func(name string, in, out, k, groups int) (*engine.Tensor, *engine.Tensor) {
+		c := NewConv2d(Join(prefix, name), in, out, k, 1, 0, groups, bias, InitDefault, g)
+		return c.Weight, c.Bias
 	}
 	m := &MDTA{Dim: dim, Heads: heads, Training: true}
-	m.QKV, m.QKVBias = conv("qkv", 3*dim, dim, 3*dim, dim, 1, 1)
-	m.DW, m.DWBias = conv("qkv_dwconv", 3*dim, 9, 3*dim, 1, 3, 3)
-	m.Out, m.OutBias = conv("project_out", dim, dim, dim, dim, 1, 1)
-	m.Temperature = engine.Param(Join(prefix, "temperature"), engine.Full(engine.CPU(), dt, 1, heads, 1, 1))
+	m.QKV, m.QKVBias = conv("qkv", dim, 3*dim, 1, 1)
+	m.DW, m.DWBias = conv("qkv_dwconv", 3*dim, 3*dim, 3, 3*dim)
+	m.Out, m.OutBias = conv("project_out", dim, dim, 1, 1)
+	m.Temperature = engine.Param(Join(prefix, "temperature"), ones(heads, 1, 1))
 	return m
 }
 
 // Parameters returns the parameters in Restormer's registration order
 // (temperature, qkv, qkv_dwconv, project_out).
 func (m *MDTA) Parameters() []*engine.Tensor {
-	out := []*engine.Tensor{m.Temperature}
-	for _, p := range []*engine.Tensor{m.QKV, m.QKVBias, m.DW, m.DWBias, m.Out, m.OutBias} {
-		if p != nil {
-			out = append(out, p)
-		}
-	}
-	return out
+	return params(m.Temperature, m.QKV, m.QKVBias, m.DW, m.DWBias, m.Out, m.OutBias)
 }
 
 // Buffers returns nothing: the layer has no buffers.

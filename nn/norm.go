@@ -18,7 +18,7 @@ type LayerNorm struct {
 // InternImage uses eps 1e-6; PyTorch's default is 1e-5.
 func NewLayerNorm(prefix string, c int, eps float64) *LayerNorm {
 	return &LayerNorm{
-		Weight: engine.Param(Join(prefix, "weight"), engine.Full(engine.CPU(), engine.Float32, 1, c)),
+		Weight: engine.Param(Join(prefix, "weight"), ones(c)),
 		Bias:   engine.Param(Join(prefix, "bias"), engine.Zeros(c)),
 		Eps:    eps,
 	}

@@ -32,20 +32,21 @@ type WindowAttention struct {
 }
 
 // NewWindowAttention returns window attention of width dim with heads heads
-// and window size window, its parameters on the CPU in dtype dt, named under
-// prefix, initialised as PyTorch's nn.Linear (weights and biases
+// and window size window, its float32 parameters named under prefix and
+// initialised as PyTorch's nn.Linear (weights and biases
 // U(-1/sqrt(C), 1/sqrt(C))) from g.
-func NewWindowAttention(prefix string, dim, heads, window int, dt engine.DType, g *engine.Generator) *WindowAttention {
+func NewWindowAttention(prefix string, dim, heads, window int, g *engine.Generator) *WindowAttention {
 	if dim <= 0 || heads <= 0 || dim%heads != 0 || window <= 0 {
 		panic(fmt.Sprintf("nn: NewWindowAttention: width %d, %d heads, window %d (want a positive width divisible by the heads and a positive window)", dim, heads, window))
 	}
-	bound := attnFanIn(dim)
+	qkvW, qkvB := initWeights(InitDefault, g, []int{3 * dim, dim}, dim, 3*dim, 3*dim, true)
+	projW, projB := initWeights(InitDefault, g, []int{dim, dim}, dim, dim, dim, true)
 	return &WindowAttention{
 		Dim: dim, Heads: heads, Window: window,
-		QKVWeight:  engine.Param(Join(prefix, "qkv.weight"), attnUniform(g, dt, bound, 3*dim, dim)),
-		QKVBias:    engine.Param(Join(prefix, "qkv.bias"), attnUniform(g, dt, bound, 3*dim)),
-		ProjWeight: engine.Param(Join(prefix, "proj.weight"), attnUniform(g, dt, bound, dim, dim)),
-		ProjBias:   engine.Param(Join(prefix, "proj.bias"), attnUniform(g, dt, bound, dim)),
+		QKVWeight:  engine.Param(Join(prefix, "qkv.weight"), qkvW),
+		QKVBias:    engine.Param(Join(prefix, "qkv.bias"), qkvB),
+		ProjWeight: engine.Param(Join(prefix, "proj.weight"), projW),
+		ProjBias:   engine.Param(Join(prefix, "proj.bias"), projB),
 		Training:   true,
 	}
 }

@@ -7,11 +7,11 @@ import (
 
 	"allnet/engine"
 	"allnet/engine/backend/backendtest"
-	"allnet/engine/internal/golden"
+	"allnet/internal/golden"
 )
 
 // The fixture engine/testdata/golden/optim.json is written by
-// scripts/golden/gen_optim.py with PyTorch (read by engine/internal/golden,
+// scripts/golden/gen_optim.py with PyTorch (read by internal/golden,
 // as engine's golden tests read theirs).
 
 const goldenTol = 1e-12

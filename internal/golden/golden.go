@@ -1,7 +1,7 @@
 // Package golden reads the golden-value fixtures that
-// scripts/golden/gen_*.py write with PyTorch as
-// engine/testdata/golden/<name>.json, for the tests of engine and its
-// subpackages.
+// scripts/golden/gen_*.py write with PyTorch (engine/testdata/golden,
+// nn/testdata, allnet/testdata), for the tests of the packages of this
+// module.
 package golden
 
 import (
@@ -38,7 +38,7 @@ func Load(t testing.TB, dir, name string) []Case {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(dir, name+".json"))
 	if err != nil {
-		t.Fatalf("golden fixture %s: %v (regenerate with scripts/golden/gen_%s.py)", name, err, name)
+		t.Fatalf("golden fixture %s: %v (regenerate it with its scripts/golden/gen_*.py)", name, err)
 	}
 	var f File
 	if err := json.Unmarshal(raw, &f); err != nil {
@@ -85,6 +85,19 @@ func (c Case) AttrFloat(t testing.TB, name string) float64 {
 func (c Case) AttrInt(t testing.TB, name string) int {
 	t.Helper()
 	return int(c.AttrFloat(t, name))
+}
+
+// DecodeAttrs stores the case's attributes in v (a pointer to a struct with
+// json tags), failing t when they do not fit.
+func (c Case) DecodeAttrs(t testing.TB, v any) {
+	t.Helper()
+	raw, err := json.Marshal(c.Attrs)
+	if err == nil {
+		err = json.Unmarshal(raw, v)
+	}
+	if err != nil {
+		t.Fatalf("golden case %s: attributes: %v", c.Name, err)
+	}
 }
 
 // AttrBool returns a boolean attribute (false when absent).

@@ -20,7 +20,9 @@ func TestInfoModel(t *testing.T) {
 	}
 	assert.Contains(t, r.stdout, "Input 70x90, padded to 96x96.")
 	assert.Contains(t, r.stdout, "| 1/4 | 16 | 24x24 | 1 |")
-	assert.Contains(t, r.stdout, "FLOPs: not counted yet.")
+	assert.Contains(t, r.stdout, "## FLOPs at 70x90")
+	assert.Contains(t, r.stdout, "| Part | GMACs | GFLOPs (2 x MACs) |")
+	assert.Contains(t, r.stdout, "every image routes to one expert: expert 0: ")
 
 	r = runCLI(t, "info", "--model", "allnet-tiny", "--dataset", "pascal", "--json")
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
@@ -34,6 +36,20 @@ func TestInfoModel(t *testing.T) {
 		sum += p.Params
 	}
 	assert.Equal(t, sum, rep.Total)
+	// FLOPs default to 288x384; the parts add up and GFLOPs = 2 x GMACs.
+	f := rep.FLOPs
+	assert.Equal(t, []int{288, 384}, f.Input)
+	require.Len(t, f.Parts, 4)
+	var macs int64
+	for _, p := range f.Parts {
+		assert.Positive(t, p.MACs, p.Part)
+		assert.InDelta(t, 2*p.GMACs, p.GFLOPs, 1e-9)
+		macs += p.MACs
+	}
+	assert.Equal(t, macs, f.TotalMACs)
+	require.Len(t, f.ByExpertGMACs, 4)
+	assert.InDelta(t, f.TotalGMACs, f.ByExpertGMACs[0], 1e-9)
+	assert.Greater(t, f.ByExpertGMACs[3], f.ByExpertGMACs[0])
 
 	for _, bad := range [][]string{
 		{"info", "--model", "allnet-xl"},

@@ -48,6 +48,7 @@ func ScaledDotProductAttention(q, k, v, bias *Tensor, scale float64) *Tensor {
 	g := backend.AttnGeom{Batch: batch, Lq: lq, Lk: lk, D: d, DV: dv, Scale: scale, BiasBatch: biasBatch}
 	lse := q.like(batch * lq)
 	q.dev.Attention(out.buf, lse.buf, q.buf, k.buf, v.buf, bufOf(b), g)
+	addFLOPs(flopAttention, batch, lq, lk, d+dv)
 	record(out, "attention", []*Tensor{q, k, v, b}, func(gr *Tensor) []*Tensor {
 		dq, dk, dvv := q.like(q.shape...), k.like(k.shape...), v.like(v.shape...)
 		var db *Tensor

@@ -64,6 +64,7 @@ func Conv2d(x, w, b *Tensor, opts ConvOptions) *Tensor {
 			col,
 			mat{out.buf, n0 * cout * l, cout * l, p.og * l, l}, beta)
 	})
+	addFLOPs(flopGemm, n, cout, p.ckk, l)
 	record(out, "conv2d", []*Tensor{x, w, b}, func(dy *Tensor) []*Tensor {
 		return p.backward(x, w, b, dy)
 	})

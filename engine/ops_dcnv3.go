@@ -69,6 +69,7 @@ func DCNv3Core(value, offset, mask *Tensor, opts DCNv3Options) *Tensor {
 	g := dcnv3Geom(value, offset, mask, opts)
 	out := value.like(g.N, g.OH, g.OW, g.G*g.D)
 	value.dev.DCNv3(out.buf, value.buf, offset.buf, mask.buf, g)
+	addFLOPs(flopDCNv3, g.N, g.OH, g.OW, g.G, g.P(), g.D, 5)
 	record(out, "dcnv3", []*Tensor{value, offset, mask}, func(dOut *Tensor) []*Tensor {
 		grads := make([]*Tensor, 3)
 		bufs := make([]backend.Buffer, 3)

@@ -53,6 +53,7 @@ func MatMul(a, b *Tensor, transA, transB bool) *Tensor {
 	bb, strideB := batchOperand(b, batchShape)
 	out := a.like(append(append([]int(nil), batchShape...), m, n)...)
 	gemmInto(out, aa, bb, transA, transB, m, n, ka, batch, strideA, strideB, 0)
+	addFLOPs(flopGemm, batch, m, n, ka)
 	record(out, "matmul", []*Tensor{a, b}, func(g *Tensor) []*Tensor {
 		var ga, gb *Tensor
 		if a.requiresGrad {
@@ -119,6 +120,7 @@ func Linear(x, w, b *Tensor) *Tensor {
 		beta = 1
 	}
 	gemmInto(out, x, w, false, true, rows, outF, in, 1, 0, 0, beta)
+	addFLOPs(flopGemm, rows, outF, in)
 	record(out, "linear", []*Tensor{x, w, b}, func(g *Tensor) []*Tensor {
 		var gx, gw, gb *Tensor
 		if x.requiresGrad {

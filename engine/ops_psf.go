@@ -22,6 +22,7 @@ func PSFConv(x, psf *Tensor) *Tensor {
 	g := backend.PSFGeom{N: x.shape[0], C: x.shape[1], H: x.shape[2], W: x.shape[3], KH: psf.shape[1], KW: psf.shape[2]}
 	out := x.like(x.shape...)
 	x.dev.PSFConv(out.buf, x.buf, psf.buf, g)
+	addFLOPs(flopPSF, g.N, g.C, g.H, g.W, g.KH, g.KW)
 	record(out, "psfconv", []*Tensor{x, psf}, func(dy *Tensor) []*Tensor {
 		var dx, dpsf *Tensor
 		var bx, bp backend.Buffer

@@ -20,6 +20,7 @@ func Resize(x *Tensor, oh, ow int) *Tensor {
 	n, c, h, w := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
 	out := x.like(n, c, oh, ow)
 	x.dev.Resize(out.buf, x.buf, n, c, h, w, oh, ow)
+	addFLOPs(flopResize, n, c, oh, ow, 4)
 	record(out, "resize", []*Tensor{x}, func(g *Tensor) []*Tensor {
 		dx := x.like(x.shape...) // zeroed: the primitive accumulates
 		x.dev.ResizeBackward(dx.buf, g.buf, n, c, h, w, oh, ow)

@@ -24,9 +24,10 @@ func init() { addCommand(evalCommand) }
 
 func evalCommand() *ucli.Command {
 	return &ucli.Command{
-		Name:      "eval",
-		Usage:     "score a folder of saved predictions against a dataset split (mIoU, depth rmse, normals mErr, maxF, odsF, PSNR/SSIM, Delta_MTL)",
-		UsageText: programName + " eval --dataset nyud|pascal|synthetic [--root DIR] [--split val] --pred DIR [--tasks a,b] [--classes 13|40] [--like nyud|pascal] [--baseline FILE] [--json] [--workers N]",
+		Name:  "eval",
+		Usage: "score a folder of saved predictions, or a checkpoint's model, against a dataset split (mIoU, depth rmse, normals mErr, maxF, odsF, PSNR/SSIM, Delta_MTL)",
+		UsageText: programName + " eval --dataset nyud|pascal|synthetic [--root DIR] [--split val] --pred DIR [--tasks a,b] [--classes 13|40] [--like nyud|pascal] [--baseline FILE] [--json] [--workers N]\n" +
+			programName + " eval --dataset nyud|pascal|synthetic [--root DIR] [--split val] --checkpoint FILE [--clean] [--save-pred DIR] [--seed N] [--device cpu|cuda] [--classes 13|40] [--baseline FILE] [--json] [--workers N]",
 		Description: "Reads DIR/TASK/NAME.ext for every image NAME of the split: semseg/ and parts/ as PNG class ids, " +
 			"depth/ as float32 HxW .npy in metres, normals/ as float32 HxWx3 .npy, edge/ and sal/ as 0-255 PNG, " +
 			"restored/ as RGB PNG. Every task folder present is scored (or those --tasks lists); an image missing " +
@@ -39,7 +40,13 @@ func evalCommand() *ucli.Command {
 			"haze uses the ground-truth depth, or the depth proxy on PASCAL), scored as input_psnr/input_ssim, " +
 			"and every metric is also reported per degradation type.\n\n" +
 			"--baseline FILE (a report of the same JSON shape, for example a single-task model's) adds the relative " +
-			"gain of each task's main metric and their mean, Delta_MTL. Results are the same for every --workers.",
+			"gain of each task's main metric and their mean, Delta_MTL. Results are the same for every --workers.\n\n" +
+			"--checkpoint FILE (instead of --pred) runs the model of a train checkpoint over the seeded degraded split " +
+			"(--seed, default 0: every image's degradation type and parameters follow from the seed and its name) and " +
+			"prints the same tables, per degradation type; --clean adds a second evaluation on the clean images, printed " +
+			"as a second section, and with --json the output becomes {\"degraded\": REPORT, \"clean\": REPORT}. " +
+			"--save-pred DIR writes the degraded-split predictions as a prediction folder with degradations.json " +
+			"(eval --pred DIR scores it to the same numbers, restored up to its 8-bit PNGs), and the clean ones under DIR/clean/.",
 		Flags: append([]ucli.Flag{
 			&ucli.StringFlag{Name: "dataset", Usage: "dataset `NAME`: nyud, pascal or synthetic"},
 			&ucli.StringFlag{Name: "root", Usage: "dataset folder `DIR` (NYUD_MT or PASCAL_MT layout; for synthetic, a folder written by data synth, or none)"},
@@ -50,7 +57,7 @@ func evalCommand() *ucli.Command {
 			&ucli.StringFlag{Name: "baseline", Usage: "eval --json report `FILE` to compare with (adds Delta_MTL)"},
 			&ucli.IntFlag{Name: "workers", DefaultText: "GOMAXPROCS", Usage: "images scored in parallel `N`"},
 			JSONFlag(),
-		}, syntheticFlags()...),
+		}, append(evalCheckpointFlags(), syntheticFlags()...)...),
 		Action: runEval,
 	}
 }
@@ -59,9 +66,17 @@ func runEval(c *ucli.Context) error {
 	if err := NoArgs(c); err != nil {
 		return err
 	}
+	if c.IsSet("checkpoint") {
+		return runEvalCheckpoint(c)
+	}
+	for _, f := range checkpointOnly {
+		if c.IsSet(f) {
+			return UsageErrorf("--%s applies to --checkpoint (evaluating a model), not to --pred", f)
+		}
+	}
 	pred := c.String("pred")
 	if pred == "" {
-		return UsageErrorf("--pred is required: the prediction folder to score (see '%s eval --help')", programName)
+		return UsageErrorf("--pred or --checkpoint is required: the prediction folder to score, or the model to evaluate (see '%s eval --help')", programName)
 	}
 	workers, err := workersOf(c)
 	if err != nil {

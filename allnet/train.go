@@ -51,6 +51,12 @@ type TrainHooks struct {
 	TrainData, ValData data.Dataset
 	// Eval replaces Evaluate for the periodic evaluation.
 	Eval func(m *Model, val data.Dataset, opts EvalOptions) (*metrics.Report, error)
+	// Baseline, when not nil, is a reference evaluation (eval --json, for
+	// example of a single-task run): each evaluation records Delta_MTL
+	// against it and ckpt/best.safetensors tracks the best Delta_MTL
+	// instead of the main metric. BaselineName names it in report.md.
+	Baseline     *metrics.Report
+	BaselineName string
 }
 
 // TrainProgress describes the step just finished.
@@ -69,7 +75,7 @@ type TrainResult struct {
 	Iters       int     // schedule length
 	Loss        float64 // total loss of the last step
 	Interrupted bool    // the context was cancelled
-	BestMetric  string  // task whose main metric picks best.safetensors
+	BestMetric  string  // task whose main metric picks best.safetensors, or "delta_mtl"
 	BestValue   float64 // NaN when never evaluated
 	BestStep    int
 	Seconds     float64
@@ -144,6 +150,22 @@ type trainer struct {
 	logF    *os.File
 	evalF   *os.File
 	started time.Time
+	// baselines are the reference scores of the validation ground truth
+	// (computed at the first evaluation).
+	baselines *Baselines
+}
+
+// deltaMTLMetric is TrainResult.BestMetric when a baseline picks the best
+// checkpoint.
+const deltaMTLMetric = "delta_mtl"
+
+// criterion is what picks best.safetensors: deltaMTLMetric with a
+// baseline, else the main metric's task.
+func (t *trainer) criterion() string {
+	if t.hooks.Baseline != nil {
+		return deltaMTLMetric
+	}
+	return t.cfg.MainMetric
 }
 
 // Train runs (or with hooks.Resume continues) the training of cfg in the
@@ -196,7 +218,7 @@ func Train(cfg TrainConfig, hooks TrainHooks) (*TrainResult, error) {
 			return nil, err
 		}
 	}
-	res := &TrainResult{RunDir: cfg.Out, FirstStep: t.step + 1, Iters: cfg.Iters, BestMetric: cfg.MainMetric}
+	res := &TrainResult{RunDir: cfg.Out, FirstStep: t.step + 1, Iters: cfg.Iters, BestMetric: t.criterion()}
 	t.started = time.Now()
 	windowStart, windowSteps := time.Now(), 0
 	for t.step < cfg.StopAt {
@@ -252,6 +274,9 @@ func Train(cfg TrainConfig, hooks TrainHooks) (*TrainResult, error) {
 	}
 	res.Step, res.BestValue, res.BestStep = t.step, t.best, t.bestAt
 	res.Seconds = time.Since(t.started).Seconds()
+	if err := t.writeArtefacts(res); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -321,7 +346,7 @@ func (t *trainer) resume(last string) error {
 	t.m, t.step, t.ckptAt = m, meta.Step, meta.Step
 	g := meta.RNG
 	t.g = &g
-	if v, err := strconv.ParseFloat(meta.Extra["best_value"], 64); err == nil {
+	if v, err := strconv.ParseFloat(meta.Extra["best_value"], 64); err == nil && meta.Extra["best_metric"] == t.criterion() {
 		t.best = v
 		t.bestAt, _ = strconv.Atoi(meta.Extra["best_step"])
 	}
@@ -413,7 +438,7 @@ func (t *trainer) meta() CheckpointMeta {
 	if !math.IsNaN(t.best) {
 		extra["best_value"] = strconv.FormatFloat(t.best, 'g', -1, 64)
 		extra["best_step"] = strconv.Itoa(t.bestAt)
-		extra["best_metric"] = t.cfg.MainMetric
+		extra["best_metric"] = t.criterion()
 	}
 	return CheckpointMeta{Preset: t.cfg.Model, Dataset: t.cfg.Dataset, Step: t.step, Iters: t.cfg.Iters, RNG: *t.g, Extra: extra}
 }
@@ -440,14 +465,30 @@ func (t *trainer) evaluate() error {
 	if err != nil {
 		return fmt.Errorf("train: evaluation at step %d: %v", t.step, err)
 	}
+	if t.baselines == nil {
+		if t.baselines, err = ComputeBaselines(t.val, t.cfg.EvalLimit, t.cfg.Workers); err != nil {
+			return fmt.Errorf("train: step %d: %v", t.step, err)
+		}
+	}
 	v, lower, ok := rep.Tasks.Main(t.cfg.MainMetric)
 	line := map[string]any{"step": t.step, "tasks": rep.Tasks, "by_degradation": rep.ByDegradation,
-		"count": rep.Count, "main_metric": t.cfg.MainMetric}
+		"count": rep.Count, "main_metric": t.cfg.MainMetric, "baselines": t.baselines}
 	if ok && v.Valid() {
 		line["main_value"] = float64(v)
 	}
+	if b := t.hooks.Baseline; b != nil {
+		d := metrics.DeltaMTL(&rep.Tasks, &b.Tasks)
+		line["delta_mtl"] = d
+		v, lower, ok = d.Mean, false, true
+	}
 	if err := writeJSONLine(t.evalF, line); err != nil {
 		return err
+	}
+	if err := WritePanels(t.m, t.val, t.cfg.Out, t.step, PanelImages, t.dev); err != nil {
+		return fmt.Errorf("train: step %d: %v", t.step, err)
+	}
+	if err := WriteCurves(t.cfg.Out); err != nil {
+		return fmt.Errorf("train: step %d: curves: %v", t.step, err)
 	}
 	if !ok || !v.Valid() {
 		return nil
@@ -534,4 +575,30 @@ func truncateAfter(path string, step int) error {
 		return fmt.Errorf("%s: %v", path, err)
 	}
 	return os.WriteFile(path, keep, 0o644)
+}
+
+// writeArtefacts writes curves.png and report.md at the end of a Train
+// call (finished, stopped or interrupted).
+func (t *trainer) writeArtefacts(res *TrainResult) error {
+	if err := WriteCurves(t.cfg.Out); err != nil {
+		return fmt.Errorf("train: curves: %v", err)
+	}
+	crit := t.criterion()
+	if crit == deltaMTLMetric {
+		crit = "Delta_MTL"
+		if t.hooks.BaselineName != "" {
+			crit += " vs " + t.hooks.BaselineName
+		}
+	} else {
+		crit += " " + mainMetricName[crit]
+	}
+	ips := 0.0
+	if res.Seconds > 0 {
+		ips = float64((res.Step-res.FirstStep+1)*t.cfg.Batch) / res.Seconds
+	}
+	s := RunSummary{Config: t.cfg, Result: *res, ImagesPerSec: ips, BestCriteria: crit}
+	if err := WriteReport(t.cfg.Out, s, t.baselines); err != nil {
+		return fmt.Errorf("train: report: %v", err)
+	}
+	return nil
 }

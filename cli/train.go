@@ -5,12 +5,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"allnet/allnet"
+	"allnet/metrics"
 )
 
 // `allnet-cli train` trains ALLNet (allnet.Train) into a run folder
@@ -42,6 +44,7 @@ func trainCommand() *ucli.Command {
 		&ucli.StringFlag{Name: "pretrained", Usage: "official InternImage checkpoint `FILE` (.pth) for the encoder"},
 		&ucli.IntFlag{Name: "eval-every", Usage: "evaluate on the degraded val split every `N` steps (0 = never)", DefaultText: "4000"},
 		&ucli.IntFlag{Name: "eval-limit", Usage: "validation images `N` per evaluation (0 = all)"},
+		&ucli.StringFlag{Name: "baseline", Usage: "eval --json report `FILE` (e.g. of a single-task run): record Delta_MTL at each evaluation and keep ckpt/best.safetensors by it"},
 		&ucli.StringFlag{Name: "main-metric", Usage: "`TASK` whose main metric picks ckpt/best.safetensors", DefaultText: "semseg, else restored"},
 		&ucli.IntFlag{Name: "ckpt-every", Usage: "write ckpt/last.safetensors every `N` steps (0 = at the end only)", DefaultText: "1000"},
 		&ucli.IntFlag{Name: "log-every", Usage: "log.jsonl line and progress line every `N` steps", DefaultText: "20"},
@@ -95,9 +98,17 @@ func runTrain(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
+	var baseline *metrics.Report
+	if f := c.String("baseline"); f != "" {
+		rc, _ := cfg.Resolve()
+		if baseline, err = readBaseline(f, valDS.Info(), append(slices.Clone(rc.Tasks), metrics.TaskRestored)); err != nil {
+			return err
+		}
+	}
 	in := watchInterrupts()
 	defer in.stop()
 	hooks := allnet.TrainHooks{Context: in.ctx, Resume: resume, TrainData: trainDS, ValData: valDS,
+		Baseline: baseline, BaselineName: c.String("baseline"),
 		Progress: func(p allnet.TrainProgress) {
 			if p.Step%cfg.LogEvery == 0 || p.Step == p.StopAt {
 				Logf(c, "train: step %d/%d  loss %.4f  lr %.3g  %.2f images/s  ETA %s", p.Step, p.Iters, p.Loss, p.LR,
@@ -142,7 +153,7 @@ func writeTrainMarkdown(c *ucli.Context, s trainSummary) error {
 		status = "stopped (--stop-at)"
 	}
 	_, err := fmt.Fprintf(w, "# Training run\n\n| | |\n|---|---|\n| run folder | %s |\n| status | %s |\n| steps run | %d-%d of %d |\n"+
-		"| final loss | %.4f |\n| best | %s |\n| time | %.1f s |\n\nFiles: config.yaml, log.jsonl, eval.jsonl, ckpt/last.safetensors.\n",
+		"| final loss | %.4f |\n| best | %s |\n| time | %.1f s |\n\nFiles: report.md, curves.png, panels/, config.yaml, log.jsonl, eval.jsonl, ckpt/last.safetensors.\n",
 		s.RunDir, status, s.FirstStep, s.Step, s.Iters, s.Loss, best, s.Seconds)
 	return err
 }

@@ -63,7 +63,7 @@ test: ## run every test (no GPU and no CUDA toolkit needed)
 bench: ## engine benchmarks (BENCH=regexp, BENCHTIME=1s)
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime=$(BENCHTIME) ./engine/...
 
-demo: ## run the main job on the built-in default
+demo: ## train allnet-tiny on built-in synthetic scenes (CPU, under 10 min), evaluate, print the run folder
 	$(GO) run ./cmd/allnet-cli demo
 
 lint: ## gofmt must list nothing; go vet

@@ -101,9 +101,11 @@ func Evaluate(m *Model, ds data.Dataset, opts EvalOptions, progress func(done, t
 		}
 	}()
 
-	mk := func() *evalAccs { return newEvalAccs(tasks, info) }
+	spec := metrics.TaskSetSpec{Tasks: tasks, Classes: info.Classes, PartsClasses: PartsClasses,
+		Edge: metrics.EdgeOptions{MaxDist: metrics.EdgeMaxDistFor(info.Dataset, info.Tasks)}}
+	mk := spec.New
 	total := mk()
-	byType := map[string]*evalAccs{}
+	byType := map[string]*metrics.TaskSet{}
 	specs := map[string]degrade.Spec{}
 	n, done := ds.Len(), 0
 	for {
@@ -125,7 +127,7 @@ func Evaluate(m *Model, ds data.Dataset, opts EvalOptions, progress func(done, t
 					return nil, fmt.Errorf("allnet: evaluate: --save-pred: %w", err)
 				}
 			}
-			if err := total.merge(img.acc); err != nil {
+			if err := total.Merge(img.acc); err != nil {
 				return nil, err
 			}
 			if !opts.Clean {
@@ -135,7 +137,7 @@ func Evaluate(m *Model, ds data.Dataset, opts EvalOptions, progress func(done, t
 					a = mk()
 					byType[b.Types[i]] = a
 				}
-				if err := a.merge(img.acc); err != nil {
+				if err := a.Merge(img.acc); err != nil {
 					return nil, err
 				}
 			}
@@ -154,11 +156,11 @@ func Evaluate(m *Model, ds data.Dataset, opts EvalOptions, progress func(done, t
 			return nil, fmt.Errorf("allnet: evaluate: --save-pred: %w", err)
 		}
 	}
-	rep = &metrics.Report{Dataset: info.Dataset, Split: info.Split, Count: done, Tasks: total.results()}
+	rep = &metrics.Report{Dataset: info.Dataset, Split: info.Split, Count: done, Tasks: total.Results()}
 	if !opts.Clean {
 		rep.ByDegradation = map[string]metrics.TaskResults{}
 		for t, a := range byType {
-			rep.ByDegradation[t] = a.results()
+			rep.ByDegradation[t] = a.Results()
 		}
 	}
 	return rep, nil
@@ -263,14 +265,14 @@ func toBytes(v []float32) []uint8 {
 
 // imgScore is one image's scores in accumulators of its own.
 type imgScore struct {
-	acc *evalAccs
+	acc *metrics.TaskSet
 	err error
 }
 
 // scoreImage scores image i of the batch into fresh accumulators. Merging
 // per-image accumulators in image order is what `eval --pred` does, so the
 // sums, and the report, come out the same.
-func (p *batchPred) scoreImage(b *loader.Batch, i int, a *evalAccs) imgScore {
+func (p *batchPred) scoreImage(b *loader.Batch, i int, a *metrics.TaskSet) imgScore {
 	h, w := b.H, b.W
 	hw := h * w
 	one := func(s []int32) []int32 { return s[i*hw : (i+1)*hw] }
@@ -282,25 +284,25 @@ func (p *batchPred) scoreImage(b *loader.Batch, i int, a *evalAccs) imgScore {
 			err = e
 		}
 	}
-	if a.seg != nil && b.Semseg != nil {
-		add(a.seg.Add(one(p.semseg), one(b.Semseg), h, w))
+	if a.Semseg != nil && b.Semseg != nil {
+		add(a.Semseg.Add(one(p.semseg), one(b.Semseg), h, w))
 	}
-	if a.parts != nil && b.Parts != nil {
-		add(a.parts.Add(one(p.parts), one(b.Parts), h, w))
+	if a.Parts != nil && b.Parts != nil {
+		add(a.Parts.Add(one(p.parts), one(b.Parts), h, w))
 	}
-	if a.depth != nil && b.Depth != nil {
-		add(a.depth.Add(onef(p.depth, 1), onef(b.Depth, 1), h, w))
+	if a.Depth != nil && b.Depth != nil {
+		add(a.Depth.Add(onef(p.depth, 1), onef(b.Depth, 1), h, w))
 	}
-	if a.normals != nil && b.Normals != nil {
-		add(a.normals.Add(onef(p.normals, 3), onef(b.Normals, 3), h, w))
+	if a.Normals != nil && b.Normals != nil {
+		add(a.Normals.Add(onef(p.normals, 3), onef(b.Normals, 3), h, w))
 	}
-	if a.sal != nil && b.Sal != nil {
-		add(a.sal.Add(oneb(p.sal), onef(b.Sal, 1), h, w))
+	if a.Sal != nil && b.Sal != nil {
+		add(a.Sal.Add(oneb(p.sal), onef(b.Sal, 1), h, w))
 	}
-	if a.edge != nil && b.Edge != nil {
-		add(a.edge.AddUint8(oneb(p.edge), onef(b.Edge, 1), h, w))
+	if a.Edge != nil && b.Edge != nil {
+		add(a.Edge.AddUint8(oneb(p.edge), onef(b.Edge, 1), h, w))
 	}
-	if a.rest != nil {
+	if a.Restored != nil {
 		clean := onef(b.Clean, 3)
 		var degraded []float32
 		if spec := b.Specs[i]; spec.Type != degrade.Clean {
@@ -315,7 +317,7 @@ func (p *batchPred) scoreImage(b *loader.Batch, i int, a *evalAccs) imgScore {
 			degraded = d.Pix
 		}
 		if err == nil {
-			add(a.rest.Add(onef(p.rgb, 3), degraded, clean, 3, h, w))
+			add(a.Restored.Add(onef(p.rgb, 3), degraded, clean, 3, h, w))
 		}
 	}
 	return imgScore{acc: a, err: err}

@@ -27,129 +27,11 @@ type evalJob struct {
 // parts).
 var partsClasses = len(pascal.PartNames)
 
-// edgeMaxDist returns the edge match tolerance of a dataset: PASCAL's for
-// pascal and for pascal-like synthetic scenes (those with saliency or human
-// parts), NYUD's otherwise.
-func edgeMaxDist(info data.Info) float64 {
-	pascalLike := info.Dataset == "synthetic" &&
-		(slices.Contains(info.Tasks, metrics.TaskSal) || slices.Contains(info.Tasks, metrics.TaskParts))
-	if info.Dataset == "pascal" || pascalLike {
-		return metrics.EdgeMaxDistPASCAL
-	}
-	return metrics.EdgeMaxDistNYUD
-}
-
-// taskAccs holds one accumulator per scored task; the others are nil.
-type taskAccs struct {
-	seg, parts *metrics.Segmentation
-	depth      *metrics.Depth
-	normals    *metrics.Normals
-	sal        *metrics.Saliency
-	edge       *metrics.Edge
-	rest       *metrics.Restoration
-}
-
-// accSpec says how to make a taskAccs.
-type accSpec struct {
-	tasks   []string
-	classes int // semantic classes
-	edge    metrics.EdgeOptions
-}
-
-func (s accSpec) make() *taskAccs {
-	a := &taskAccs{}
-	for _, t := range s.tasks {
-		switch t {
-		case metrics.TaskSemseg:
-			a.seg = metrics.NewSegmentation(s.classes)
-		case metrics.TaskParts:
-			a.parts = metrics.NewSegmentation(partsClasses)
-		case metrics.TaskDepth:
-			a.depth = metrics.NewDepth()
-		case metrics.TaskNormals:
-			a.normals = metrics.NewNormals()
-		case metrics.TaskSal:
-			a.sal = metrics.NewSaliency()
-		case metrics.TaskEdge:
-			a.edge = metrics.NewEdge(s.edge)
-		case metrics.TaskRestored:
-			a.rest = metrics.NewRestoration(metrics.SSIMGaussian)
-		}
-	}
-	return a
-}
-
-// merge adds the counts of o, made by the same accSpec.
-func (a *taskAccs) merge(o *taskAccs) error {
-	if a.seg != nil {
-		if err := a.seg.Merge(o.seg); err != nil {
-			return err
-		}
-	}
-	if a.parts != nil {
-		if err := a.parts.Merge(o.parts); err != nil {
-			return err
-		}
-	}
-	if a.depth != nil {
-		a.depth.Merge(o.depth)
-	}
-	if a.normals != nil {
-		a.normals.Merge(o.normals)
-	}
-	if a.sal != nil {
-		a.sal.Merge(o.sal)
-	}
-	if a.edge != nil {
-		if err := a.edge.Merge(o.edge); err != nil {
-			return err
-		}
-	}
-	if a.rest != nil {
-		return a.rest.Merge(o.rest)
-	}
-	return nil
-}
-
-// results reads every accumulator.
-func (a *taskAccs) results() metrics.TaskResults {
-	var r metrics.TaskResults
-	if a.seg != nil {
-		v := a.seg.Result()
-		r.Semseg = &v
-	}
-	if a.parts != nil {
-		v := a.parts.Result()
-		r.Parts = &v
-	}
-	if a.depth != nil {
-		v := a.depth.Result()
-		r.Depth = &v
-	}
-	if a.normals != nil {
-		v := a.normals.Result()
-		r.Normals = &v
-	}
-	if a.sal != nil {
-		v := a.sal.Result()
-		r.Sal = &v
-	}
-	if a.edge != nil {
-		v := a.edge.Result()
-		r.Edge = &v
-	}
-	if a.rest != nil {
-		v := a.rest.Result()
-		r.Restored = &v
-	}
-	return r
-}
-
 // imageScore is one image's scores, in accumulators of its own.
 type imageScore struct {
 	i           int
 	degradation string // the image's degradation type; "" without degradations.json
-	acc         *taskAccs
+	acc         *metrics.TaskSet
 	err         error
 }
 
@@ -163,14 +45,15 @@ type imageScore struct {
 // held by images waiting for their turn to merge.
 func evaluatePred(j evalJob) (*metrics.Report, error) {
 	info := j.ds.Info()
-	spec := accSpec{tasks: j.tasks, classes: info.Classes, edge: metrics.EdgeOptions{MaxDist: edgeMaxDist(info)}}
+	spec := metrics.TaskSetSpec{Tasks: j.tasks, Classes: info.Classes, PartsClasses: partsClasses,
+		Edge: metrics.EdgeOptions{MaxDist: metrics.EdgeMaxDistFor(info.Dataset, info.Tasks)}}
 	if info.Classes <= 0 && slices.Contains(j.tasks, metrics.TaskSemseg) {
 		return nil, Errorf("%s: the dataset reports %d semantic classes", info.Dataset, info.Classes)
 	}
-	total := spec.make()
-	byType := map[string]*taskAccs{}
+	total := spec.New()
+	byType := map[string]*metrics.TaskSet{}
 	merge := func(s *imageScore) error {
-		if err := total.merge(s.acc); err != nil {
+		if err := total.Merge(s.acc); err != nil {
 			return err
 		}
 		if j.specs == nil {
@@ -178,14 +61,14 @@ func evaluatePred(j evalJob) (*metrics.Report, error) {
 		}
 		a := byType[s.degradation]
 		if a == nil {
-			a = spec.make()
+			a = spec.New()
 			byType[s.degradation] = a
 		}
-		return a.merge(s.acc)
+		return a.Merge(s.acc)
 	}
 	n := j.ds.Len()
 	err := inOrder(n, j.workers, func(i int) *imageScore {
-		s := &imageScore{i: i, acc: spec.make()}
+		s := &imageScore{i: i, acc: spec.New()}
 		s.degradation, s.err = j.scoreImage(i, s.acc)
 		return s
 	}, func(s *imageScore) error {
@@ -200,11 +83,11 @@ func evaluatePred(j evalJob) (*metrics.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &metrics.Report{Dataset: info.Dataset, Split: info.Split, Count: n, Tasks: total.results()}
+	rep := &metrics.Report{Dataset: info.Dataset, Split: info.Split, Count: n, Tasks: total.Results()}
 	if j.specs != nil {
 		rep.ByDegradation = map[string]metrics.TaskResults{}
 		for t, a := range byType {
-			rep.ByDegradation[t] = a.results()
+			rep.ByDegradation[t] = a.Results()
 		}
 	}
 	return rep, nil
@@ -281,7 +164,7 @@ func inOrder(n, workers int, score func(i int) *imageScore, merge func(*imageSco
 
 // scoreImage loads image i and scores its predictions into acc. It returns
 // the image's degradation type (empty without degradations.json).
-func (j *evalJob) scoreImage(i int, acc *taskAccs) (string, error) {
+func (j *evalJob) scoreImage(i int, acc *metrics.TaskSet) (string, error) {
 	s, err := j.ds.Load(i)
 	if err != nil {
 		return "", Errorf("%v", err)
@@ -297,9 +180,9 @@ func (j *evalJob) scoreImage(i int, acc *taskAccs) (string, error) {
 		var err error
 		switch t {
 		case metrics.TaskSemseg, metrics.TaskParts:
-			gt, seg := s.Semseg, acc.seg
+			gt, seg := s.Semseg, acc.Semseg
 			if t == metrics.TaskParts {
-				gt, seg = s.Parts, acc.parts
+				gt, seg = s.Parts, acc.Parts
 			}
 			if gt == nil {
 				continue
@@ -314,7 +197,7 @@ func (j *evalJob) scoreImage(i int, acc *taskAccs) (string, error) {
 			}
 			var p []float32
 			if p, err = readDepthPred(path, h, w); err == nil {
-				err = acc.depth.Add(p, s.Depth, h, w)
+				err = acc.Depth.Add(p, s.Depth, h, w)
 			}
 		case metrics.TaskNormals:
 			if s.Normals == nil {
@@ -322,7 +205,7 @@ func (j *evalJob) scoreImage(i int, acc *taskAccs) (string, error) {
 			}
 			var p []float32
 			if p, err = readNormalsPred(path, h, w); err == nil {
-				err = acc.normals.Add(p, s.Normals, h, w)
+				err = acc.Normals.Add(p, s.Normals, h, w)
 			}
 		case metrics.TaskSal:
 			if s.Sal == nil {
@@ -330,7 +213,7 @@ func (j *evalJob) scoreImage(i int, acc *taskAccs) (string, error) {
 			}
 			var p []uint8
 			if p, err = readByteMapPred(path, h, w); err == nil {
-				err = acc.sal.Add(p, s.Sal, h, w)
+				err = acc.Sal.Add(p, s.Sal, h, w)
 			}
 		case metrics.TaskEdge:
 			if s.Edge == nil {
@@ -338,10 +221,10 @@ func (j *evalJob) scoreImage(i int, acc *taskAccs) (string, error) {
 			}
 			var p []uint8
 			if p, err = readByteMapPred(path, h, w); err == nil {
-				err = scoreEdge(acc.edge, p, s.Edge, h, w)
+				err = scoreEdge(acc.Edge, p, s.Edge, h, w)
 			}
 		case metrics.TaskRestored:
-			typ, err = j.scoreRestored(acc.rest, path, name, s, h, w)
+			typ, err = j.scoreRestored(acc.Restored, path, name, s, h, w)
 		}
 		if err != nil {
 			return "", Errorf("%v", wrapPath(path, err))

@@ -516,7 +516,7 @@ func TestEvalCLIFixtures(t *testing.T) {
 func TestEvalCLISynthetic(t *testing.T) {
 	ds, err := openDataset("synthetic", "", "val", 0, synthOptions{like: "pascal", count: 2, size: "40x48"})
 	require.NoError(t, err)
-	assert.Equal(t, metrics.EdgeMaxDistPASCAL, edgeMaxDist(ds.Info()))
+	assert.Equal(t, metrics.EdgeMaxDistPASCAL, metrics.EdgeMaxDistFor(ds.Info().Dataset, ds.Info().Tasks))
 	pred := t.TempDir()
 	writeDatasetPreds(t, ds, pred, nil)
 	r := runCLI(t, "eval", "--dataset", "synthetic", "--like", "pascal", "--synth-count", "2", "--synth-size", "40x48",

@@ -7,6 +7,10 @@ LDFLAGS   := -X allnet/cli.Version=$(VERSION)
 BENCH     ?= .
 BENCHTIME ?= 1s
 
+# Go 1.26's simd/archsimd (the AVX2/AVX-512 GEMM in engine/cpu) is an experiment;
+# without it the portable Go kernels are used.
+export GOEXPERIMENT ?= simd
+
 # CUDA. PTX targets compute_80 by default (runs on Ampere and Hopper through the
 # driver's JIT). nvcc comes from PATH (Debian's /usr/bin/nvcc) or /usr/local/cuda.
 CUDA_ARCH ?= compute_80

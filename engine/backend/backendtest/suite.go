@@ -212,3 +212,22 @@ func Close(t *testing.T, what string, got, want []float64, tol float64) {
 	}
 	t.Fatalf("%s: relative error %.3g > %.3g%s", what, e, tol, msg)
 }
+
+// RunOnly runs the named checks (see Names) on b, for each float dtype b
+// supports; an unknown name fails the test.
+func RunOnly(t *testing.T, b backend.Backend, names ...string) {
+	for _, n := range names {
+		if _, ok := checks[n]; !ok {
+			t.Fatalf("backendtest: no check named %q (have %v)", n, Names())
+		}
+	}
+	for _, dt := range []backend.DType{backend.Float32, backend.Float64} {
+		if !b.Supports(dt) {
+			continue
+		}
+		for _, n := range names {
+			c := checks[n]
+			t.Run(fmt.Sprintf("%s/%v", n, dt), func(t *testing.T) { c(t, b, dt) })
+		}
+	}
+}

@@ -1,0 +1,2 @@
+// The selftest kernels compiled for the emulator.
+#include "../selftest.cu"

@@ -44,8 +44,11 @@ build-cuda: ## bin/allnet-cli-cuda: the CUDA binary (tag cuda; needs cgo, cuda.h
 		exit 1; }
 	$(CUDA_ENV) $(GO) build -tags cuda -ldflags '$(LDFLAGS)' -o $(BIN)/allnet-cli-cuda ./cmd/allnet-cli
 
-kernels: ptx ## compile kernels/*.cu to kernels/ptx/*.ptx (nvcc -ptx, CUDA_ARCH), then build-cuda
+kernels: ptx ## compile kernels/*.cu to kernels/ptx/*.ptx (nvcc -ptx, CUDA_ARCH), check them with ptxas, then build-cuda
 	@$(MAKE) --no-print-directory build-cuda
+
+PTXAS     ?= $(firstword $(shell command -v ptxas 2>/dev/null) $(wildcard /usr/local/cuda/bin/ptxas))
+PTXAS_ARCHS ?= sm_80 sm_90
 
 ifeq ($(strip $(CU_SRC)),)
 ptx:
@@ -54,12 +57,23 @@ else ifeq ($(strip $(NVCC)),)
 ptx:
 	@echo "kernels: nvcc not found (looked on PATH and in /usr/local/cuda/bin); skipping PTX compilation, the committed kernels/ptx/*.ptx are used. 'make cuda-toolkit' installs Debian's CUDA toolkit."
 else
-ptx: $(PTX)
+ptx: $(PTX) $(PTX:.ptx=.ptxas.txt)
 endif
 
-kernels/ptx/%.ptx: kernels/%.cu $(wildcard kernels/*.cuh kernels/*.h)
+kernels/ptx/%.ptx: kernels/%.cu $(wildcard kernels/*.cuh)
 	@mkdir -p $(@D)
 	$(NVCC) -ptx -arch=$(CUDA_ARCH) $(NVCCFLAGS) -o $@ $<
+
+# The ptxas report (registers, shared memory, spills) for each target, kept
+# next to the PTX; a ptxas error or any spill fails the build.
+kernels/ptx/%.ptxas.txt: kernels/ptx/%.ptx
+	@set -e; : > $@.tmp; \
+	for a in $(PTXAS_ARCHS); do \
+		echo "# ptxas -arch=$$a -v $<" >> $@.tmp; \
+		$(PTXAS) -arch=$$a -v $< -o /dev/null >> $@.tmp 2>&1 || { cat $@.tmp >&2; rm -f $@.tmp; echo "kernels: ptxas failed on $< for $$a" >&2; exit 1; }; \
+	done; \
+	if grep -E '[1-9][0-9]* bytes spill (stores|loads)' $@.tmp >&2; then rm -f $@.tmp; echo "kernels: $< spills registers (above); reduce register pressure" >&2; exit 1; fi; \
+	mv $@.tmp $@
 
 test: ## run every test (no GPU and no CUDA toolkit needed)
 	$(GO) test ./...

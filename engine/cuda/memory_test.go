@@ -13,7 +13,7 @@ import (
 // TestAllocatorCache checks that freed buffers are reused from their bin
 // and that the statistics follow.
 func TestAllocatorCache(t *testing.T) {
-	b := newEmu(t)
+	b := freshEmu(t, 0)
 	x := b.Alloc(backend.Float32, 1000) // 4000 B -> the 4096 B bin
 	s := b.Stats()
 	require.EqualValues(t, 4096, s.InUse)
@@ -33,11 +33,7 @@ func TestAllocatorCache(t *testing.T) {
 // TestOutOfMemory checks that an allocation beyond the device's memory
 // panics with an error naming the bytes requested and in use.
 func TestOutOfMemory(t *testing.T) {
-	if !emu.Available {
-		t.Skip("kernels/emu needs cgo")
-	}
-	b, err := cuda.New(emu.New(emu.Options{TotalMemory: 1 << 20}), 0)
-	require.NoError(t, err)
+	b := freshEmu(t, 1<<20)
 	keep := b.Alloc(backend.Float32, 100_000) // 400 kB
 	defer b.Free(keep)
 	func() {
@@ -62,4 +58,16 @@ func TestUploadMismatch(t *testing.T) {
 	require.PanicsWithValue(t, "cuda: Upload: host float32[2] does not match buffer float32[3]", func() { b.Upload(x, []float32{1, 2}) })
 	b.Fill(x, 1.5)
 	require.Equal(t, []float32{1.5, 1.5, 1.5}, download(b, x))
+}
+
+// freshEmu returns the backend on a new emulated device of totalMemory bytes
+// (the default when 0), whose allocator statistics start at zero.
+func freshEmu(t *testing.T, totalMemory int64) *cuda.Backend {
+	t.Helper()
+	if !emu.Available {
+		t.Skip("kernels/emu needs cgo and a C++ compiler")
+	}
+	b, err := cuda.New(emu.New(emu.Options{TotalMemory: totalMemory}), 0)
+	require.NoError(t, err)
+	return b
 }

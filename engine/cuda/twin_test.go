@@ -18,9 +18,14 @@ import (
 // (NaN) beforehand so that an element a kernel forgets to write fails.
 
 // newEmu returns the CUDA backend on a fresh emulated device, or skips the
-// test when this build has no emulator (no cgo).
+// test when this build has no emulator (no cgo). In the cuda build (the
+// test binary bench/gpu runs on a GPU) it returns the real device instead,
+// so that every kernel test of this package also runs on the hardware.
 func newEmu(t testing.TB) *cuda.Backend {
 	t.Helper()
+	if b := realDevice(t); b != nil {
+		return b
+	}
 	if !emu.Available {
 		t.Skip("kernels/emu needs cgo and a C++ compiler")
 	}

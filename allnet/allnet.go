@@ -67,7 +67,7 @@ func NewModel(cfg Config, seed uint64) *Model {
 		m.Heads = append(m.Heads, h)
 		m.Add(h)
 	}
-	m.Restore = newRestoreHead("restore", c4, cfg.RestoreWidths, g)
+	m.Restore = newRestoreHead("restore", c4, cfg.RestoreWidths, cfg.RestoreRefine, g)
 	m.Add(m.Restore)
 	return m
 }
@@ -97,10 +97,7 @@ func (m *Model) Forward(x, degraded01 *engine.Tensor, train bool, g *engine.Gene
 	for _, hd := range m.Heads {
 		out.Tasks[hd.Task] = crop(hd.Forward(j, hp, wp), h, w)
 	}
-	res := m.Restore.Forward(p)
-	if res.Dim(2) != hp || res.Dim(3) != wp {
-		res = engine.Resize(res, hp, wp)
-	}
+	res := m.Restore.Forward(p, padTo(degraded01, inputMultiple, m.Config.Pad))
 	out.Restored = engine.Add(degraded01, crop(res, h, w))
 	return out
 }

@@ -70,6 +70,13 @@ type Config struct {
 	// RestoreWidths are the channels of the restoration path's two
 	// conv3x3 + GELU + x2 upsampling stages from the 1/4-scale P ([ours]).
 	RestoreWidths [2]int
+	// RestoreRefine is the width of a full-resolution stage at the end of
+	// the restoration path ([ours]): the upsampled features concatenated
+	// with the degraded input, conv3x3 + GELU to RestoreRefine channels,
+	// then the conv3x3 to RGB. Without it (0) the residual comes from 1/4
+	// scale alone and cannot follow pixel-level degradations (noise, rain
+	// streaks, blur).
+	RestoreRefine int
 	// Pad is how the input is padded to a multiple of 32 at the bottom
 	// and right ([ours]): "zero" (0 in ImageNet-normalised space, i.e.
 	// the mean colour) or "replicate" (the last row and column repeated).
@@ -118,12 +125,12 @@ func Preset(name, dataset string) (Config, error) {
 			return Config{}, err
 		}
 		c = Config{Encoder: enc, Widths: []int{640, 320, 160, 80}, Stages: []int{2, 2, 4, 4},
-			MaE: DefaultMaEConfig(), TCR: DefaultTCRConfig(), RestoreWidths: [2]int{40, 20}}
+			MaE: DefaultMaEConfig(), TCR: DefaultTCRConfig(), RestoreWidths: [2]int{40, 20}, RestoreRefine: 32}
 	case "allnet-tiny":
 		enc := InternImageConfig{Channels: 16, Depths: []int{1, 1, 2, 1}, Groups: []int{1, 2, 4, 8},
 			MLPRatio: 4, LayerScale: 1e-5, PostNorm: true, OffsetScale: 1}
 		c = Config{Encoder: enc, Widths: []int{128, 64, 32, 16}, Stages: []int{1, 1, 1, 1},
-			MaE: DefaultMaEConfig(), TCR: DefaultTCRConfig(), RestoreWidths: [2]int{8, 8}}
+			MaE: DefaultMaEConfig(), TCR: DefaultTCRConfig(), RestoreWidths: [2]int{8, 8}, RestoreRefine: 16}
 		c.TCR.Iterations = 2
 	default:
 		return Config{}, fmt.Errorf("unknown ALLNet preset %q (want one of %s)", name, strings.Join(PresetNames(), ", "))
@@ -185,6 +192,9 @@ func (c Config) Validate() error {
 	}
 	if c.RestoreWidths[0] <= 0 || c.RestoreWidths[1] <= 0 {
 		return fmt.Errorf("allnet: restoration widths %v, want positive", c.RestoreWidths)
+	}
+	if c.RestoreRefine < 0 {
+		return fmt.Errorf("allnet: restoration refine width %d, want >= 0 (0 = none)", c.RestoreRefine)
 	}
 	if len(c.Tasks) == 0 {
 		return fmt.Errorf("allnet: no prediction tasks")

@@ -112,10 +112,7 @@ func (m *Model) partFLOPs(dev *meta.Meta, h, w int) []PartFLOPs {
 			}
 		})
 		count("restoration", func() {
-			res := m.Restore.Forward(p)
-			if res.Dim(2) != hp || res.Dim(3) != wp {
-				res = engine.Resize(res, hp, wp)
-			}
+			res := m.Restore.Forward(p, xp)
 			engine.Add(x, crop(res, h, w))
 		})
 	})

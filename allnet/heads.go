@@ -70,28 +70,42 @@ func l2Normalize(x *engine.Tensor) *engine.Tensor {
 }
 
 // restoreHead predicts the restoration residual from the 1/4-scale P
-// ([ours]): two stages of conv3x3 + GELU + bilinear x2 upsampling, then a
-// conv3x3 to RGB, named <prefix>.{conv1, conv2, out}.
+// ([ours]): two stages of conv3x3 + GELU + bilinear x2 upsampling, then,
+// with a refine width, a full-resolution conv3x3 + GELU over the features
+// concatenated with the degraded input, then a conv3x3 to RGB; named
+// <prefix>.{conv1, conv2, refine, out}.
 type restoreHead struct {
 	nn.Group
-	Conv1, Conv2, Out *nn.Conv2d
+	Conv1, Conv2, Refine, Out *nn.Conv2d
 }
 
-func newRestoreHead(prefix string, c int, widths [2]int, g *engine.Generator) *restoreHead {
+func newRestoreHead(prefix string, c int, widths [2]int, refine int, g *engine.Generator) *restoreHead {
 	r := &restoreHead{
 		Conv1: nn.NewConv2d(nn.Join(prefix, "conv1"), c, widths[0], 3, 1, 1, 1, true, nn.InitDefault, g),
 		Conv2: nn.NewConv2d(nn.Join(prefix, "conv2"), widths[0], widths[1], 3, 1, 1, 1, true, nn.InitDefault, g),
-		Out:   nn.NewConv2d(nn.Join(prefix, "out"), widths[1], 3, 3, 1, 1, 1, true, nn.InitDefault, g),
 	}
-	r.Add(r.Conv1, r.Conv2, r.Out)
+	r.Add(r.Conv1, r.Conv2)
+	last := widths[1]
+	if refine > 0 {
+		r.Refine = nn.NewConv2d(nn.Join(prefix, "refine"), widths[1]+3, refine, 3, 1, 1, 1, true, nn.InitDefault, g)
+		r.Add(r.Refine)
+		last = refine
+	}
+	r.Out = nn.NewConv2d(nn.Join(prefix, "out"), last, 3, 3, 1, 1, 1, true, nn.InitDefault, g)
+	r.Add(r.Out)
 	return r
 }
 
-// Forward maps p (N, C, h, w) to a residual (N, 3, 4h, 4w).
-func (r *restoreHead) Forward(p *engine.Tensor) *engine.Tensor {
+// Forward maps p (N, C, h, w) and the degraded input in [0, 1] at the
+// padded input size (N, 3, H, W) to a residual (N, 3, H, W).
+func (r *restoreHead) Forward(p, degraded01 *engine.Tensor) *engine.Tensor {
 	x := engine.GELU(r.Conv1.Forward(p))
 	x = engine.Resize(x, 2*x.Dim(2), 2*x.Dim(3))
 	x = engine.GELU(r.Conv2.Forward(x))
-	x = engine.Resize(x, 2*x.Dim(2), 2*x.Dim(3))
+	hh, ww := degraded01.Dim(2), degraded01.Dim(3)
+	x = engine.Resize(x, hh, ww)
+	if r.Refine != nil {
+		x = engine.GELU(r.Refine.Forward(engine.Concat(1, x, degraded01)))
+	}
 	return r.Out.Forward(x)
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"allnet/data"
@@ -129,6 +130,16 @@ func ModelConfig(cfg TrainConfig, classes int) (Config, error) {
 	}
 	if classes > 0 {
 		mc.SemsegClasses = classes
+	}
+	for _, k := range sortedKeys(cfg.LossWeights) {
+		v := cfg.LossWeights[k]
+		if _, ok := mc.LossWeights[k]; !ok {
+			return Config{}, fmt.Errorf("loss_weights: %q is not a trained task (have %s)", k, strings.Join(sortedKeys(mc.LossWeights), ", "))
+		}
+		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return Config{}, fmt.Errorf("loss_weights: %s = %v, want a finite weight >= 0", k, v)
+		}
+		mc.LossWeights[k] = v
 	}
 	return mc, mc.Validate()
 }
@@ -304,9 +315,6 @@ func (t *trainer) setup(classes int) error {
 			return fmt.Errorf("train: out %s already holds a run (%s): resume it or choose another folder", cfg.Out, f)
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.Out, "ckpt"), 0o755); err != nil {
-		return fmt.Errorf("train: out %s: %v", cfg.Out, err)
-	}
 	mc, err := ModelConfig(cfg, classes)
 	if err != nil {
 		return err
@@ -320,6 +328,12 @@ func (t *trainer) setup(classes int) error {
 	t.g = engine.NewGenerator(cfg.Seed ^ 0x9e3779b97f4a7c15)
 	if err := t.newOptimizer(); err != nil {
 		return err
+	}
+	// The run folder is created only once the model, its pretrained
+	// weights and the optimizer are ready, so that a failed start leaves
+	// nothing behind.
+	if err := os.MkdirAll(filepath.Join(cfg.Out, "ckpt"), 0o755); err != nil {
+		return fmt.Errorf("train: out %s: %v", cfg.Out, err)
 	}
 	if err := cfg.WriteYAML(filepath.Join(cfg.Out, RunConfigFile)); err != nil {
 		return fmt.Errorf("train: %v", err)

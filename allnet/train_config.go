@@ -33,6 +33,9 @@ type TrainConfig struct {
 	// Restoration is always trained.
 	Tasks   []string `yaml:"tasks,flow" json:"tasks"`
 	Classes int      `yaml:"classes,omitempty" json:"classes,omitempty"` // NYUD semantics 13 or 40 (0 = 13)
+	// LossWeights override the preset's loss weights per task (keys: the
+	// trained tasks and "restore"); unnamed tasks keep the paper's weights.
+	LossWeights map[string]float64 `yaml:"loss_weights,flow,omitempty" json:"loss_weights,omitempty"`
 
 	Batch       int     `yaml:"batch" json:"batch"`               // images per step (4)
 	Iters       int     `yaml:"iters" json:"iters"`               // schedule length in steps (40000)

@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"time"
 
 	pprof "github.com/google/pprof/profile"
 	"github.com/pkg/profile"
 	ucli "github.com/urfave/cli/v2"
 
 	"allnet/allnet"
+	"allnet/engine/backend"
 )
 
 // `allnet-cli profile` profiles N training steps with pkg/profile.
@@ -103,6 +105,10 @@ func runProfile(c *ucli.Context) error {
 	}
 	mode := map[string]func(*profile.Profile){"cpu": profile.CPUProfile, "mem": profile.MemProfile, "trace": profile.TraceProfile}[kind]
 	Logf(c, "profile: %s profile of %d training steps of %s on %s (%s)", kind, steps, cfg.Model, cfg.Dataset, cfg.Device)
+	timer, err := kernelTimer(cfg.Device)
+	if err != nil {
+		return Errorf("%v", err)
+	}
 	p := profile.Start(mode, profile.ProfilePath(out), profile.NoShutdownHook, profile.Quiet)
 	res, err := allnet.Train(cfg, allnet.TrainHooks{TrainData: trainDS, ValData: valDS})
 	p.Stop()
@@ -122,10 +128,46 @@ func runProfile(c *ucli.Context) error {
 	case "trace":
 		fmt.Fprintf(w, "Read it with: go tool trace %s\n", path)
 	}
+	if timer != nil {
+		writeKernelTimes(w, timer.KernelTimes(), 20)
+		timer.EnableKernelTiming(false)
+	}
 	if kind == "cpu" {
 		return writeTopFlat(w, path, 10)
 	}
 	return nil
+}
+
+// kernelTimer opens device and, when its backend times kernel launches (the
+// CUDA backend), switches that on; it returns nil for the CPU.
+func kernelTimer(device string) (backend.KernelTiming, error) {
+	b, err := backend.Open(device)
+	if err != nil {
+		return nil, err
+	}
+	kt, ok := b.(backend.KernelTiming)
+	if !ok {
+		return nil, nil
+	}
+	kt.EnableKernelTiming(true)
+	return kt, nil
+}
+
+// writeKernelTimes prints the n kernels with the most device time.
+func writeKernelTimes(w io.Writer, times []backend.KernelTime, n int) {
+	var total time.Duration
+	for _, t := range times {
+		total += t.Total
+	}
+	fmt.Fprintf(w, "\nDevice time per kernel (CUDA events; %d kernels, %.1f ms in all):\n\n| Kernel | Launches | Total | Mean | Share |\n|---|---|---|---|---|\n",
+		len(times), total.Seconds()*1e3)
+	for i, t := range times {
+		if i == n {
+			break
+		}
+		fmt.Fprintf(w, "| %s | %d | %.2f ms | %.1f µs | %.1f %% |\n", t.Kernel, t.Launches, t.Total.Seconds()*1e3,
+			t.Total.Seconds()*1e6/float64(max(t.Launches, 1)), 100*t.Total.Seconds()/max(total.Seconds(), 1e-12))
+	}
 }
 
 // writeTopFlat prints the n functions with the most flat (self) CPU time

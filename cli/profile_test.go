@@ -3,11 +3,15 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	pprof "github.com/google/pprof/profile"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"allnet/engine/backend"
 )
 
 func profileArgs(out string, extra ...string) []string {
@@ -60,4 +64,18 @@ func TestWriteTopFlatMem(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.FileExists(t, filepath.Join(out, "mem.pprof"))
 	assert.NotContains(t, r.stdout, "Top ")
+}
+
+func TestWriteKernelTimes(t *testing.T) {
+	var b strings.Builder
+	writeKernelTimes(&b, []backend.KernelTime{
+		{Kernel: "gemm_f32", Launches: 4, Total: 8 * time.Millisecond},
+		{Kernel: "dcnv3_fwd_f32", Launches: 2, Total: 2 * time.Millisecond},
+		{Kernel: "softmax_f32", Launches: 1, Total: time.Millisecond},
+	}, 2)
+	out := b.String()
+	require.Contains(t, out, "3 kernels, 11.0 ms in all")
+	require.Contains(t, out, "| gemm_f32 | 4 | 8.00 ms | 2000.0 µs | 72.7 % |")
+	require.Contains(t, out, "| dcnv3_fwd_f32 | 2 | 2.00 ms | 1000.0 µs | 18.2 % |")
+	require.NotContains(t, out, "softmax_f32", "only the n largest")
 }

@@ -15,7 +15,10 @@
 // from those comments.
 package backend
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // DType is the element type of a buffer.
 type DType uint8
@@ -174,4 +177,21 @@ func (o ReduceOp) String() string {
 		return "max"
 	}
 	return fmt.Sprintf("reduce(%d)", uint8(o))
+}
+
+// KernelTiming is implemented by backends that can time every kernel launch
+// on the device (the CUDA backend, with events); `allnet-cli profile` and
+// `bench` use it.
+type KernelTiming interface {
+	// EnableKernelTiming starts (or stops) recording launch times.
+	EnableKernelTiming(on bool)
+	// KernelTimes returns the totals per kernel, largest first.
+	KernelTimes() []KernelTime
+}
+
+// KernelTime is the device time of one kernel's launches.
+type KernelTime struct {
+	Kernel   string
+	Launches int
+	Total    time.Duration
 }

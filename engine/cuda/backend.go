@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"sort"
 	"sync"
-	"time"
 	"unsafe"
 
 	"allnet/engine/backend"
@@ -31,12 +30,8 @@ type Backend struct {
 	times    map[string]*KernelTime
 }
 
-// KernelTime accumulates the device time of one kernel's launches.
-type KernelTime struct {
-	Kernel   string
-	Launches int
-	Total    time.Duration
-}
+// KernelTime is the device time of one kernel's launches.
+type KernelTime = backend.KernelTime
 
 // New opens a backend on drv (device index for its name), loading every
 // embedded PTX module.
@@ -49,7 +44,10 @@ func New(drv Driver, index int) (*Backend, error) {
 	return &Backend{drv: drv, index: index, alloc: newAllocator(drv)}, nil
 }
 
-var _ backend.Backend = (*Backend)(nil)
+var (
+	_ backend.Backend      = (*Backend)(nil)
+	_ backend.KernelTiming = (*Backend)(nil)
+)
 
 // Name returns "cuda".
 func (b *Backend) Name() string { return "cuda" }

@@ -1,0 +1,72 @@
+package allnet
+
+import (
+	"math"
+	"testing"
+
+	"allnet/engine"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRestoreRefineSeesPixels checks the full-resolution refine stage: with
+// it, changing one pixel of the degraded input changes the predicted
+// residual around that pixel (the 1/4-scale path alone cannot: its input is
+// the network input x, held fixed here); without it the residual does not
+// change at all.
+func TestRestoreRefineSeesPixels(t *testing.T) {
+	const n, h, w = 1, 40, 36
+	for _, refine := range []int{0, 6} {
+		cfg := allnetTiny(t, DatasetNYUD)
+		cfg.RestoreRefine = refine
+		m := NewModel(cfg, 3)
+		x, deg := allnetTestInputs(n, h, w, 5)
+		pix := deg.Float32s()
+		const py, px = 17, 11
+		pix[py*w+px] += 0.5 // channel 0
+		deg2 := engine.FromFloat32(engine.CPU(), pix, n, 3, h, w)
+		var r1, r2 []float32
+		engine.NoGrad(func() {
+			r1 = engine.Sub(m.Forward(x, deg, false, nil).Restored, deg).Float32s()
+			r2 = engine.Sub(m.Forward(x, deg2, false, nil).Restored, deg2).Float32s()
+		})
+		maxDiff, far := 0.0, 0.0
+		for c := range 3 {
+			for y := range h {
+				for xx := range w {
+					i := (c*h+y)*w + xx
+					d := math.Abs(float64(r1[i] - r2[i]))
+					if y >= py-2 && y <= py+2 && xx >= px-2 && xx <= px+2 {
+						maxDiff = math.Max(maxDiff, d)
+					} else {
+						far = math.Max(far, d)
+					}
+				}
+			}
+		}
+		if refine == 0 {
+			require.Less(t, maxDiff+far, 1e-6, "without refine the residual ignores the degraded pixels (up to rounding)")
+			continue
+		}
+		require.Greater(t, maxDiff, 1e-3, "the refine stage sees the changed pixel")
+		require.Less(t, far, 1e-6, "two 3x3 convolutions reach 2 pixels, no further")
+	}
+}
+
+// TestModelConfigLossWeights checks that loss_weights override the preset's
+// weights and that unknown or invalid entries are refused.
+func TestModelConfigLossWeights(t *testing.T) {
+	tc := TrainConfig{Model: "allnet-tiny", Dataset: "synthetic", LossWeights: map[string]float64{TaskEdge: 5, TaskRestore: 2}}
+	mc, err := ModelConfig(tc, 13)
+	require.NoError(t, err)
+	require.Equal(t, 5.0, mc.LossWeights[TaskEdge])
+	require.Equal(t, 2.0, mc.LossWeights[TaskRestore])
+	require.Equal(t, 10.0, mc.LossWeights[TaskNormals], "unnamed tasks keep the paper's weight")
+
+	tc.Tasks = []string{TaskSemseg}
+	_, err = ModelConfig(tc, 13)
+	require.ErrorContains(t, err, `loss_weights: "edge" is not a trained task`)
+
+	tc = TrainConfig{Model: "allnet-tiny", Dataset: "synthetic", LossWeights: map[string]float64{TaskDepth: -1}}
+	_, err = ModelConfig(tc, 13)
+	require.ErrorContains(t, err, "depth = -1")
+}

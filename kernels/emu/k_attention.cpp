@@ -1,0 +1,2 @@
+// The attention kernels compiled for the emulator.
+#include "../attention.cu"

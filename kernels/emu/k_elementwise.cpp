@@ -1,0 +1,2 @@
+// The elementwise kernels compiled for the emulator.
+#include "../elementwise.cu"

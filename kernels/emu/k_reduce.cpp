@@ -1,0 +1,2 @@
+// The reduce kernels compiled for the emulator.
+#include "../reduce.cu"

@@ -1,0 +1,2 @@
+// The rng kernels compiled for the emulator.
+#include "../rng.cu"

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"allnet/engine/backend"
@@ -24,6 +25,8 @@ type Backend struct {
 	drv   Driver
 	index int
 	alloc *allocator
+
+	tf32 atomic.Bool // Gemm on tensor cores (SetTF32)
 
 	timingMu sync.Mutex
 	timing   bool

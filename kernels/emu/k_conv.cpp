@@ -1,0 +1,2 @@
+// The im2col and col2im kernels compiled for the emulator.
+#include "../conv.cu"

@@ -1,0 +1,2 @@
+// The crossentropy kernels compiled for the emulator.
+#include "../crossentropy.cu"

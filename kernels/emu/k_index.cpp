@@ -1,0 +1,2 @@
+// The index kernels compiled for the emulator.
+#include "../index.cu"

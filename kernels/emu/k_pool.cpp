@@ -1,0 +1,2 @@
+// The pool kernels compiled for the emulator.
+#include "../pool.cu"

@@ -1,0 +1,2 @@
+// The PSF convolution kernels compiled for the emulator.
+#include "../psf.cu"

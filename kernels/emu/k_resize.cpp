@@ -1,0 +1,2 @@
+// The resize kernels compiled for the emulator.
+#include "../resize.cu"

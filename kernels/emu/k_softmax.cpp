@@ -1,0 +1,2 @@
+// The softmax kernels compiled for the emulator.
+#include "../softmax.cu"

@@ -149,6 +149,12 @@ func dcnCorner[T Float](img []T, at, gd int, zero []T) []T {
 }
 
 func dcnv3Forward[T Float](g backend.DCNv3Geom, out, value, offset, mask []T) {
+	if f := dcnGatherF32; f != nil {
+		if out32, ok := any(out).([]float32); ok {
+			dcnv3ForwardF32(g, out32, any(value).([]float32), any(offset).([]float32), any(mask).([]float32), f)
+			return
+		}
+	}
 	C, P, D := g.G*g.D, g.P(), g.D
 	imgLen := g.H * g.W * C
 	zero := make([]T, D)

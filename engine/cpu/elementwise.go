@@ -19,8 +19,19 @@ func (*CPU) Unary(op backend.UnaryOp, y, x backend.Buffer, alpha float64) {
 	}
 }
 
+// geluF32, when set, is a SIMD GELU for float32: y = GELU(x), and with dy
+// set, y = dy * GELU'(x) instead.
+var geluF32 func(y, x, dy []float32)
+
 func unary[T Float](op backend.UnaryOp, y, x []T, alpha float64) {
 	f := UnaryFunc(op)
+	if g := geluF32; g != nil && op == backend.GELU {
+		if y32, ok := any(y).([]float32); ok {
+			x32 := any(x).([]float32)
+			parallelFor(len(x), elemGrain, func(lo, hi int) { g(y32[lo:hi], x32[lo:hi], nil) })
+			return
+		}
+	}
 	parallelFor(len(x), elemGrain, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			y[i] = T(f(float64(x[i]), alpha))
@@ -41,6 +52,13 @@ func (*CPU) UnaryBackward(op backend.UnaryOp, dx, x, y, dy backend.Buffer, alpha
 
 func unaryBackward[T Float](op backend.UnaryOp, dx, x, y, dy []T, alpha float64) {
 	d := UnaryDeriv(op)
+	if g := geluF32; g != nil && op == backend.GELU && x != nil {
+		if dx32, ok := any(dx).([]float32); ok {
+			x32, dy32 := any(x).([]float32), any(dy).([]float32)
+			parallelFor(len(dy), elemGrain, func(lo, hi int) { g(dx32[lo:hi], x32[lo:hi], dy32[lo:hi]) })
+			return
+		}
+	}
 	parallelFor(len(dy), elemGrain, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			var xi, yi float64

@@ -1,5 +1,7 @@
 package cpu
 
+//go:generate go run gemm_gen.go
+
 import (
 	"fmt"
 	"runtime"
@@ -24,16 +26,19 @@ const (
 )
 
 // Gemm computes C[b] = Alpha*op(A[b])*op(B[b]) + Beta*C[b] (see
-// backend.GemmArgs) with portable Go: blocked and packed with a
-// register-tiled micro-kernel, or row by row for very few rows or a very
-// short K; parallel over the rows of all batches, and over column ranges
-// when there are too few rows. Every product is computed, so a NaN or Inf
+// backend.GemmArgs), blocked and packed with a register-tiled micro-kernel
+// (in float32 the AVX2 or AVX-512 kernels where the build and the CPU have
+// them, gemm_f32.go; otherwise portable Go), or row by row for very few
+// rows or a very short K; parallel over the rows of all batches, and over
+// column ranges when there are too few rows. Every product is computed, so a NaN or Inf
 // in A or B reaches C even where the other factor is zero, as in BLAS and
 // PyTorch.
 func (*CPU) Gemm(g backend.GemmArgs) {
 	checkGemm(g)
 	if isF64(g.C) {
 		gemm(g, floats[float64](g.A), floats[float64](g.B), floats[float64](g.C))
+	} else if ks := gemmSIMD; ks != nil {
+		gemmF32(g, floats[float32](g.A), floats[float32](g.B), floats[float32](g.C), ks)
 	} else {
 		gemm(g, floats[float32](g.A), floats[float32](g.B), floats[float32](g.C))
 	}
@@ -87,6 +92,19 @@ func gemm[T Float](g backend.GemmArgs, a, b, c []T) {
 		gemmRows(g, a, b, c)
 	default:
 		gemmTiled(g, a, b, c)
+	}
+}
+
+// gemmF32 is gemm for float32 with the SIMD micro-kernels ks.
+func gemmF32(g backend.GemmArgs, a, b, c []float32, ks *simdKernels) {
+	switch {
+	case g.Batch == 0 || g.M == 0 || g.N == 0:
+	case g.K == 0:
+		gemmScale(g, c)
+	case g.M < ks.mr || (g.K < 8 && !g.TransB):
+		gemmRows(g, a, b, c)
+	default:
+		gemmTiledF32(g, a, b, c, ks)
 	}
 }
 
@@ -227,8 +245,9 @@ func gemmScale[T Float](g backend.GemmArgs, c []T) {
 	}
 }
 
-// gemmBufs holds a worker's packing buffers, reused across calls.
-type gemmBufs[T Float] struct{ a, b []T }
+// gemmBufs holds a worker's packing buffers and a tile for the edges of C
+// (SIMD kernels), reused across calls.
+type gemmBufs[T Float] struct{ a, b, t []T }
 
 var gemmPools [2]sync.Pool // float32, float64
 

@@ -26,8 +26,22 @@ func gemmRows[T Float](g backend.GemmArgs, a, b, c []T) {
 	})
 }
 
+// gemmRowF32, when set, is a SIMD version of gemmRow for float32.
+var gemmRowF32 func(g *backend.GemmArgs, a, b, c []float32, bi, i, j0, j1 int)
+
 // gemmRow computes columns [j0, j1) of row i of C[bi].
 func gemmRow[T Float](g backend.GemmArgs, a, b, c []T, bi, i, j0, j1 int) {
+	if f := gemmRowF32; f != nil {
+		if c32, ok := any(c).([]float32); ok {
+			f(&g, any(a).([]float32), any(b).([]float32), c32, bi, i, j0, j1)
+			return
+		}
+	}
+	gemmRowGo(g, a, b, c, bi, i, j0, j1)
+}
+
+// gemmRowGo is gemmRow in portable Go.
+func gemmRowGo[T Float](g backend.GemmArgs, a, b, c []T, bi, i, j0, j1 int) {
 	alpha, beta := T(g.Alpha), T(g.Beta)
 	ai, aStep := g.OffA+bi*g.StrideA+i*g.LDA, 1 // op(A)[i, p] = a[ai + p*aStep]
 	if g.TransA {

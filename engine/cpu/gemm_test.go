@@ -49,6 +49,28 @@ func naiveGemm(g backend.GemmArgs, a, b, c []float64) {
 // that the same paths run on any machine.
 func TestGemmBlocking(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	forEachGemmKernel(t, testGemmBlocking)
+}
+
+// forEachGemmKernel runs fn with the portable float32 kernels and then with
+// each SIMD kernel family the CPU supports (and the SIMD row kernel where
+// the build has one), restoring the start-up choice.
+func forEachGemmKernel(t *testing.T, fn func(t *testing.T)) {
+	saved, savedRow := gemmSIMD, gemmRowF32
+	defer func() { gemmSIMD, gemmRowF32 = saved, savedRow }()
+	for _, ks := range append([]*simdKernels{nil}, simdFamilies()...) {
+		name := "portable"
+		gemmRowF32 = nil
+		if ks != nil {
+			name = ks.name
+			gemmRowF32 = savedRow
+		}
+		gemmSIMD = ks
+		t.Run(name, fn)
+	}
+}
+
+func testGemmBlocking(t *testing.T) {
 	cases := []struct {
 		m, n, k, batch int
 		beta           float64
@@ -59,6 +81,10 @@ func TestGemmBlocking(t *testing.T) {
 		{70, 300, 20, 1, 0.5},   // N > M: columns split between workers
 		{300, 37, 390, 1, -0.5}, // M over several A blocks, K in 2 blocks
 		{64, 64, 32, 9, 0},      // attention-like: batch split between workers
+		{130, 83, 40, 1, 0},     // SIMD: narrow last panels and partial tiles
+		{7, 1601, 300, 1, 1},    // SIMD: N over a packed B block, Beta = 1
+		{250, 9, 11, 3, 0},      // SIMD: one narrow panel, odd K
+		{2, 70, 100, 2, 0.5},    // two rows: gemmRows with long dot products
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, c := range cases {
@@ -111,10 +137,12 @@ func TestGemmBlocking(t *testing.T) {
 // TestGemmNaN checks that NaN and Inf in A or B reach C even where the
 // other factor is zero (0*NaN and 0*Inf are NaN), as in BLAS and PyTorch,
 // and nowhere else.
-func TestGemmNaN(t *testing.T) {
+func TestGemmNaN(t *testing.T) { forEachGemmKernel(t, testGemmNaN) }
+
+func testGemmNaN(t *testing.T) {
 	for _, dt := range []backend.DType{backend.Float32, backend.Float64} {
 		cpu := New()
-		const m, n, k = 6, 5, 7
+		const m, n, k = 6, 5, 9   // K >= 8: the tiled path
 		a := make([]float64, m*k) // zero except row 2
 		b := make([]float64, k*n) // zero except column 3
 		for p := range k {

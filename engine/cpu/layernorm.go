@@ -74,11 +74,22 @@ func checkLayerNorm(op string, rows, cols int) {
 	}
 }
 
+// layerNormRowF32, when set, is a SIMD version of one row of layerNorm for
+// float32 (statistics in float64 as there); it returns the mean and 1/std.
+var layerNormRowF32 func(y, x, gamma, beta []float32, eps float64) (mu, rs float64)
+
 func layerNorm[T Float](y, mean, rstd, x, gamma, beta []T, rows, cols int, eps float64) {
 	n := float64(cols)
 	parallelFor(rows, max(1, 8192/cols), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xr, yr := x[r*cols:(r+1)*cols], y[r*cols:(r+1)*cols]
+			if f := layerNormRowF32; f != nil {
+				if y32, ok := any(yr).([]float32); ok {
+					mu, rs := f(y32, any(xr).([]float32), any(gamma).([]float32), any(beta).([]float32), eps)
+					mean[r], rstd[r] = T(mu), T(rs)
+					continue
+				}
+			}
 			var sum float64
 			for _, v := range xr {
 				sum += float64(v)

@@ -23,15 +23,51 @@ type Stats struct {
 // allocator is a size-binned caching allocator: freed blocks wait in a free
 // list per bin size and are handed out again without a driver call. Bins
 // are 512-byte multiples up to 1 MiB, then the next of 2^k and 1.5*2^k.
+//
+// Buffers the engine drops are returned by the garbage collector's cleanups,
+// but the collector paces itself by the Go heap, which device memory does
+// not grow. So the allocator paces it too: after gcEvery bytes of new
+// allocations (and at least the live bytes at the previous collection) it
+// runs runtime.GC, which keeps memory flat over a training loop.
 type allocator struct {
 	mu    sync.Mutex
 	drv   Driver
 	free  map[int64][]DevicePtr
 	stats Stats
+
+	gcEvery   int64 // bytes allocated between collections (0: never)
+	sinceGC   int64
+	liveAtGC  int64
+	gcPending bool
 }
 
+// defaultGCEvery is the allocation volume between paced collections.
+const defaultGCEvery = 256 << 20
+
 func newAllocator(drv Driver) *allocator {
-	return &allocator{drv: drv, free: map[int64][]DevicePtr{}}
+	return &allocator{drv: drv, free: map[int64][]DevicePtr{}, gcEvery: defaultGCEvery}
+}
+
+// pace counts an allocation and reports whether a collection is due.
+func (a *allocator) pace(size int64) bool {
+	if a.gcEvery <= 0 || a.gcPending {
+		return false
+	}
+	a.sinceGC += size
+	if a.sinceGC < max(a.gcEvery, a.liveAtGC) {
+		return false
+	}
+	a.gcPending = true
+	return true
+}
+
+// collect runs the garbage collector so that unreachable buffers return to
+// the cache, then restarts the count.
+func (a *allocator) collect() {
+	runtime.GC()
+	a.mu.Lock()
+	a.sinceGC, a.liveAtGC, a.gcPending = 0, a.stats.InUse, false
+	a.mu.Unlock()
 }
 
 // binSize rounds a request up to its bin.
@@ -72,6 +108,12 @@ func (e *OutOfMemoryError) Unwrap() error { return e.Err }
 // retries before giving up.
 func (a *allocator) alloc(bytes int64) (DevicePtr, int64, error) {
 	size := binSize(bytes)
+	a.mu.Lock()
+	due := a.pace(size)
+	a.mu.Unlock()
+	if due {
+		a.collect()
+	}
 	a.mu.Lock()
 	a.stats.Allocs++
 	if l := a.free[size]; len(l) > 0 {

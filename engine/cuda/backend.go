@@ -70,6 +70,15 @@ func (b *Backend) Supports(d backend.DType) bool { return d == backend.Float32 |
 // Stats returns the allocator's counters.
 func (b *Backend) Stats() Stats { return b.alloc.snapshot() }
 
+// SetGCEvery sets how many bytes of new allocations pass between the
+// garbage collections the allocator runs so that dropped buffers come back
+// (default 256 MiB; 0 turns pacing off).
+func (b *Backend) SetGCEvery(bytes int64) {
+	b.alloc.mu.Lock()
+	defer b.alloc.mu.Unlock()
+	b.alloc.gcEvery = bytes
+}
+
 // ReleaseCache returns every cached block to the driver.
 func (b *Backend) ReleaseCache() { b.alloc.releaseCache() }
 

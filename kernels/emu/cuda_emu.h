@@ -1,8 +1,9 @@
 // cuda_emu.h: compiles the kernels/*.cu sources as C++20 for the CPU.
 //
 // The emulator runs a launch's blocks one after another on the calling OS
-// thread. Within a block, each CUDA thread is a fiber (ucontext) with its own
-// stack; __syncthreads and the warp-level operations (shuffles, ballots,
+// thread. Within a block, each CUDA thread is a fiber with its own stack
+// (started with makecontext, switched with _setjmp/_longjmp);
+// __syncthreads and the warp-level operations (shuffles, ballots,
 // __syncwarp) switch fibers until every live thread of the block (or warp)
 // has arrived, so the usual cooperative patterns work unchanged. A thread that
 // returns early leaves the block: barriers wait only for live threads.

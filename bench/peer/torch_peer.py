@@ -97,15 +97,16 @@ def dcnv3_core(value, offset, mask, kh, kw, stride, pad, dil, groups, scale):
     cy, cx = dil * (kh - 1) // 2, dil * (kw - 1) // 2
     dt = value.dtype
     padded = F.pad(value, (0, 0, pad, pad, pad, pad))
-    ys = torch.linspace(cy + 0.5, cy + 0.5 + (oh - 1) * stride, oh, dtype=dt) / hp
-    xs = torch.linspace(cx + 0.5, cx + 0.5 + (ow - 1) * stride, ow, dtype=dt) / wp
+    dev = value.device
+    ys = torch.linspace(cy + 0.5, cy + 0.5 + (oh - 1) * stride, oh, dtype=dt, device=dev) / hp
+    xs = torch.linspace(cx + 0.5, cx + 0.5 + (ow - 1) * stride, ow, dtype=dt, device=dev) / wp
     ref_y, ref_x = torch.meshgrid(ys, xs, indexing="ij")
     ref = torch.stack((ref_x, ref_y), -1).reshape(1, oh, ow, 1, 1, 2)
-    tx = torch.linspace(-cx, -cx + (kw - 1) * dil, kw, dtype=dt) / wp
-    ty = torch.linspace(-cy, -cy + (kh - 1) * dil, kh, dtype=dt) / hp
+    tx = torch.linspace(-cx, -cx + (kw - 1) * dil, kw, dtype=dt, device=dev) / wp
+    ty = torch.linspace(-cy, -cy + (kh - 1) * dil, kh, dtype=dt, device=dev) / hp
     gx, gy = torch.meshgrid(tx, ty, indexing="ij")
     taps = torch.stack((gx, gy), -1).reshape(1, 1, 1, 1, npts, 2)
-    norm = torch.tensor([wp, hp], dtype=dt)
+    norm = torch.tensor([wp, hp], dtype=dt, device=dev)
     off = offset.reshape(n, oh, ow, groups, npts, 2)
     loc = ref + taps * scale + off * scale / norm
     grid = (2 * loc - 1).permute(0, 3, 1, 2, 4, 5).reshape(n * groups, oh * ow, npts, 2)
@@ -175,7 +176,7 @@ def build_call(row, args):
     g = torch.Generator().manual_seed(0x5EED)
 
     def randn(std, *shape):
-        return torch.randn(*shape, generator=g) * std
+        return (torch.randn(*shape, generator=g) * std).to(args.device)
 
     if kind == "gemm":
         a, b = randn(1, p["m"], p["k"]), randn(1, p["k"], p["n"])
@@ -224,6 +225,7 @@ def build_call(row, args):
                                    channels=cfg["channels"], depths=cfg["depths"], groups=cfg["groups"],
                                    mlp_ratio=cfg["mlp_ratio"], layer_scale=cfg.get("layer_scale"),
                                    post_norm=cfg["post_norm"], offset_scale=cfg["offset_scale"])
+        model.to(args.device)
         model.eval()
         x = randn(1, p["batch"], 3, p["h"], p["w"])
         if not bwd:
@@ -239,10 +241,14 @@ def build_call(row, args):
     raise RuntimeError("unknown kind %r" % kind)
 
 
-def time_row(call, repeat, budget):
+def time_row(call, repeat, budget, cuda=False):
     def once():
+        if cuda:
+            torch.cuda.synchronize()
         t0 = time.perf_counter()
         call()
+        if cuda:
+            torch.cuda.synchronize()
         return time.perf_counter() - t0
 
     first = once()
@@ -263,6 +269,9 @@ def main():
     ap.add_argument("--budget", type=float, default=1.0, help="seconds per row when --repeat is 0")
     ap.add_argument("--ops", default="", help="run only rows whose 'OP | SHAPE' matches this regex")
     ap.add_argument("--label", default="", help="column name in the compare table (default 'torch VERSION')")
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda (bench/gpu/run.sh; times end with a synchronize)")
+    ap.add_argument("--tf32", action="store_true",
+                    help="with --device cuda: allow TF32 in matmul and cuDNN (default: exact float32)")
     ap.add_argument("--internimage", default=os.environ.get("INTERNIMAGE_CLASSIFICATION", ""),
                     help="InternImage's classification/ folder (default $INTERNIMAGE_CLASSIFICATION)")
     args = ap.parse_args()
@@ -272,11 +281,15 @@ def main():
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
     torch.set_num_threads(args.threads)
+    cuda = args.device.startswith("cuda")
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = args.tf32
+        torch.backends.cudnn.allow_tf32 = args.tf32
     with open(args.spec) as f:
         spec = json.load(f)
     pattern = re.compile(args.ops) if args.ops else None
     rows = [r for r in spec["rows"] if pattern is None or pattern.search(r["op"] + " | " + r["shape"])]
-    label = args.label or "torch " + torch.__version__.split("+")[0]
+    label = args.label or "torch " + torch.__version__.split("+")[0] + (" " + ("tf32" if args.tf32 else "fp32") if cuda else "")
     build = {"python": platform.python_version(), "torch": torch.__version__,
              "mkldnn": str(torch.backends.mkldnn.is_available()),
              "attention": "F.scaled_dot_product_attention" if hasattr(F, "scaled_dot_product_attention")
@@ -284,13 +297,16 @@ def main():
              "dcnv3": "grid_sample formulation (dcnv3_core_pytorch)"}
     if hasattr(torch.backends, "cpu") and hasattr(torch.backends.cpu, "get_cpu_capability"):
         build["cpu_capability"] = torch.backends.cpu.get_cpu_capability()
-    doc = {"tool": "torch", "version": torch.__version__, "label": label, "device": "cpu",
+    if cuda:
+        build["gpu"] = torch.cuda.get_device_name()
+        build["precision"] = "tf32" if args.tf32 else "fp32"
+    doc = {"tool": "torch", "version": torch.__version__, "label": label, "device": args.device,
            "threads": torch.get_num_threads(), "cpu": cpu_model(), "build": build, "rows": []}
     for i, row in enumerate(rows):
         res = dict(row)
         try:
             call = build_call(row, args)
-            med, fast, n = time_row(call, args.repeat, args.budget)
+            med, fast, n = time_row(call, args.repeat, args.budget, cuda)
             res.update(seconds=med, min_seconds=fast, repeats=n)
             if row.get("flops"):
                 res["gflops"] = row["flops"] / med / 1e9

@@ -41,11 +41,12 @@ type allocator struct {
 	gcPending bool
 }
 
-// defaultGCEvery is the allocation volume between paced collections.
-const defaultGCEvery = 256 << 20
+// DefaultGCEvery is the allocation volume between paced collections (see
+// Backend.SetGCEvery).
+const DefaultGCEvery = 256 << 20
 
 func newAllocator(drv Driver) *allocator {
-	return &allocator{drv: drv, free: map[int64][]DevicePtr{}, gcEvery: defaultGCEvery}
+	return &allocator{drv: drv, free: map[int64][]DevicePtr{}, gcEvery: DefaultGCEvery}
 }
 
 // pace counts an allocation and reports whether a collection is due.

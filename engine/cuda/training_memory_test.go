@@ -5,19 +5,24 @@ import (
 	"testing"
 
 	"allnet/engine"
+	"allnet/engine/cuda"
 	"allnet/engine/optim"
 	"github.com/stretchr/testify/require"
 )
 
 // TestTrainingMemoryFlat trains a small network (conv, layer norm, GELU,
-// linear, cross-entropy, AdamW) for 100 steps on the emulated device and checks through the
+// linear, cross-entropy, AdamW) for 100 steps on the emulated device (the GPU in bench/gpu) and checks through the
 // allocator's statistics that device memory does not grow after warm-up:
 // intermediate buffers come back (explicit frees and the paced garbage
 // collections) and are reused from the cache.
 func TestTrainingMemoryFlat(t *testing.T) {
 	const steps = 100
-	b := freshEmu(t, 0)
+	b := realDevice(t) // the GPU in the cuda build (bench/gpu), else a fresh emulated device
+	if b == nil {
+		b = freshEmu(t, 0)
+	}
 	b.SetGCEvery(1 << 20)
+	defer b.SetGCEvery(cuda.DefaultGCEvery)
 	r := rng(t)
 	const n, c, h, w, classes = 2, 4, 6, 6, 3
 	param := func(name string, scale float64, shape ...int) *engine.Tensor {

@@ -11,6 +11,12 @@ BENCHTIME ?= 1s
 # without it the portable Go kernels are used.
 export GOEXPERIMENT ?= simd
 
+# kernels/emu compiles kernels/*.cu through #include, which Go's build cache
+# does not track (it hashes the package's own files only): a hash of the
+# sources in CGO_CXXFLAGS makes an edited kernel rebuild the emulator.
+KERNELS_HASH := $(shell cat kernels/*.cu kernels/*.cuh kernels/emu/*.h kernels/emu/*.cpp 2>/dev/null | cksum | cut -d' ' -f1)
+export CGO_CXXFLAGS ?= -g -O2 -DALLNET_KERNELS_HASH=$(KERNELS_HASH)
+
 # CUDA. PTX targets compute_80 by default (runs on Ampere and Hopper through the
 # driver's JIT). nvcc comes from PATH (Debian's /usr/bin/nvcc) or /usr/local/cuda.
 CUDA_ARCH ?= compute_80

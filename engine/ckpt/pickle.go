@@ -90,6 +90,10 @@ type storageClass struct {
 type storage struct {
 	dtype DType
 	data  []byte
+	// budget is the bytes that tensor views may still copy out of the
+	// file's storages, shared by all of them: overlapping (expanded) views
+	// could otherwise turn a small file into any amount of memory.
+	budget *int64
 }
 
 // pthTensor is a rebuilt tensor, already contiguous.
@@ -187,6 +191,13 @@ func materialize(st *storage, off int, size, stride []int) (*pthTensor, error) {
 	}
 	if off < 0 {
 		return nil, fmt.Errorf("negative storage offset %d", off)
+	}
+	if st.budget != nil {
+		if int64(n) > (*st.budget)/int64(es) {
+			return nil, fmt.Errorf("view (offset %d, size %v, stride %v) would copy out %d elements of %s, more than the file's "+
+				"storages can hold without overlapping views", off, size, stride, n, st.dtype)
+		}
+		*st.budget -= int64(n * es)
 	}
 	out := make([]byte, n*es)
 	if n == 0 {

@@ -3,6 +3,7 @@ package ckpt
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -53,7 +54,10 @@ func LoadPth(path, key string) (map[string]Tensor, error) {
 	if err != nil {
 		return nil, fail("%w", err)
 	}
-	r := &pthReader{records: map[string]*zip.File{}, storages: map[string]*storage{}, fileSize: st}
+	// Tensors may share storages (tied weights) or view them with zero
+	// strides; allow copying out 8 times the file plus 16 MiB in all.
+	budget := 8*st + 16<<20
+	r := &pthReader{records: map[string]*zip.File{}, storages: map[string]*storage{}, fileSize: st, budget: &budget}
 	for _, f := range zr.File {
 		r.records[f.Name] = f
 	}
@@ -99,6 +103,7 @@ type pthReader struct {
 	bigEndian bool
 	storages  map[string]*storage
 	fileSize  int64
+	budget    *int64 // see storage.budget
 }
 
 // locate finds PREFIX/data.pkl and reads PREFIX/byteorder.
@@ -164,17 +169,21 @@ func (r *pthReader) read(f *zip.File, limit uint64) ([]byte, error) {
 // unpickle interprets PREFIX/data.pkl with the allowlist of pickle.go.
 func (r *pthReader) unpickle() (obj any, err error) {
 	f := r.records[r.prefix+"data.pkl"]
-	rc, err := f.Open()
+	b, err := r.read(f, maxPickleSize)
 	if err != nil {
-		return nil, fmt.Errorf("record %s: %v", f.Name, err)
+		return nil, err
 	}
-	defer rc.Close()
+	// gopickle allocates every declared length before reading it: check
+	// them all first.
+	if err := scanPickle(b); err != nil {
+		return nil, fmt.Errorf("record %s: malformed pickle (%v)", f.Name, err)
+	}
 	defer func() { // gopickle panics on some malformed input
 		if p := recover(); p != nil {
 			obj, err = nil, fmt.Errorf("record %s: malformed pickle (%v)", f.Name, p)
 		}
 	}()
-	u := pickle.NewUnpickler(bufio.NewReader(rc))
+	u := pickle.NewUnpickler(bufio.NewReader(bytes.NewReader(b)))
 	u.FindClass = findClass
 	u.PersistentLoad = r.persistentLoad
 	obj, err = u.Load()
@@ -221,7 +230,7 @@ func (r *pthReader) persistentLoad(id any) (any, error) {
 	if r.bigEndian {
 		swapBytes(data, es)
 	}
-	st := &storage{dtype: cls.dtype, data: data}
+	st := &storage{dtype: cls.dtype, data: data, budget: r.budget}
 	r.storages[key] = st
 	return st, nil
 }

@@ -66,9 +66,13 @@ else
 ptx: $(PTX) $(PTX:.ptx=.ptxas.txt)
 endif
 
+# nvcc names internal-linkage symbols _INTERNAL_<hash>_ with a hash that
+# depends on where the checkout lives; the sed makes the PTX the same in
+# every clone (the stale-PTX check compares it byte for byte).
 kernels/ptx/%.ptx: kernels/%.cu $(wildcard kernels/*.cuh)
 	@mkdir -p $(@D)
-	$(NVCC) -ptx -arch=$(CUDA_ARCH) $(NVCCFLAGS) -o $@ $<
+	$(NVCC) -ptx -arch=$(CUDA_ARCH) $(NVCCFLAGS) -o $@.tmp $<
+	@sed -E 's/_INTERNAL_[0-9a-f]{8}_/_INTERNAL_00000000_/g' $@.tmp > $@ && rm -f $@.tmp
 
 # The ptxas report (registers, shared memory, spills) for each target, kept
 # next to the PTX; a ptxas error or any spill fails the build.

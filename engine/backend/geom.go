@@ -26,6 +26,54 @@ type GemmArgs struct {
 	OffC, LDC, StrideC int
 }
 
+// Validate reports the first inconsistency of g: a negative size, a missing
+// operand, a leading dimension below its matrix's width, or a matrix of the
+// batch reaching past the end of its buffer. Backends panic with it,
+// prefixed by their name and the op.
+func (g GemmArgs) Validate() error {
+	bad := g.M < 0 || g.N < 0 || g.K < 0 || g.Batch < 0 || g.A == nil || g.B == nil || g.C == nil
+	colsA, colsB := g.K, g.N
+	if g.TransA {
+		colsA = g.M
+	}
+	if g.TransB {
+		colsB = g.K
+	}
+	if bad || g.LDA < colsA || g.LDB < colsB || g.LDC < g.N {
+		return fmt.Errorf("inconsistent arguments M=%d N=%d K=%d batch=%d lda=%d ldb=%d ldc=%d transA=%v transB=%v",
+			g.M, g.N, g.K, g.Batch, g.LDA, g.LDB, g.LDC, g.TransA, g.TransB)
+	}
+	if g.Batch == 0 || g.M == 0 || g.N == 0 {
+		return nil
+	}
+	rowsA, rowsB := g.M, g.K
+	if g.TransA {
+		rowsA = g.K
+	}
+	if g.TransB {
+		rowsB = g.N
+	}
+	for _, m := range []struct {
+		name                        string
+		buf                         Buffer
+		off, stride, rows, ld, cols int
+	}{
+		{"A", g.A, g.OffA, g.StrideA, rowsA, g.LDA, colsA},
+		{"B", g.B, g.OffB, g.StrideB, rowsB, g.LDB, colsB},
+		{"C", g.C, g.OffC, g.StrideC, g.M, g.LDC, g.N},
+	} {
+		if m.rows == 0 || m.cols == 0 {
+			continue
+		}
+		last := m.off + (g.Batch-1)*m.stride + (m.rows-1)*m.ld + m.cols
+		if m.off < 0 || last > m.buf.Len() {
+			return fmt.Errorf("%s (offset %d, stride %d, %d x %d, ld %d) reaches element %d of a buffer of %d",
+				m.name, m.off, m.stride, m.rows, m.cols, m.ld, last, m.buf.Len())
+		}
+	}
+	return nil
+}
+
 // ConvGeom describes a 2-D convolution's patch layout for Im2col/Col2im.
 //
 // img is (N, C, H, W). col is (N, C*KH*KW, OH*OW): row c*KH*KW + ki*KW + kj

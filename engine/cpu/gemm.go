@@ -3,7 +3,6 @@ package cpu
 //go:generate go run gemm_gen.go
 
 import (
-	"fmt"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -45,40 +44,9 @@ func (*CPU) Gemm(g backend.GemmArgs) {
 }
 
 func checkGemm(g backend.GemmArgs) {
-	bad := g.M < 0 || g.N < 0 || g.K < 0 || g.Batch < 0 || g.A == nil || g.B == nil || g.C == nil
-	lda, ldb := g.K, g.N
-	if g.TransA {
-		lda = g.M
+	if err := g.Validate(); err != nil {
+		panic("cpu: Gemm: " + err.Error())
 	}
-	if g.TransB {
-		ldb = g.K
-	}
-	if bad || g.LDA < lda || g.LDB < ldb || g.LDC < g.N {
-		panic(fmt.Sprintf("cpu: Gemm: inconsistent arguments M=%d N=%d K=%d batch=%d lda=%d ldb=%d ldc=%d transA=%v transB=%v",
-			g.M, g.N, g.K, g.Batch, g.LDA, g.LDB, g.LDC, g.TransA, g.TransB))
-	}
-	if g.Batch == 0 || g.M == 0 || g.N == 0 {
-		return
-	}
-	rowsA, rowsB := g.M, g.K
-	if g.TransA {
-		rowsA = g.K
-	}
-	if g.TransB {
-		rowsB = g.N
-	}
-	need := func(name string, b backend.Buffer, off, stride, rows, ld, cols int) {
-		if rows == 0 || cols == 0 {
-			return
-		}
-		last := off + (g.Batch-1)*stride + (rows-1)*ld + cols
-		if off < 0 || last > b.Len() {
-			panic(fmt.Sprintf("cpu: Gemm: %s reaches element %d of a buffer of %d", name, last, b.Len()))
-		}
-	}
-	need("A", g.A, g.OffA, g.StrideA, rowsA, g.LDA, lda)
-	need("B", g.B, g.OffB, g.StrideB, rowsB, g.LDB, ldb)
-	need("C", g.C, g.OffC, g.StrideC, g.M, g.LDC, g.N)
 }
 
 // gemm picks the path for the shape: nothing to do, C = Beta*C for K == 0,

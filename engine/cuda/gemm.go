@@ -83,47 +83,24 @@ func gemmBit(v bool) int {
 // matrices that lie inside their buffers (the rules of engine/cpu's Gemm);
 // the kernels index K in 32 bits.
 func checkGemm(g backend.GemmArgs) {
-	bad := g.M < 0 || g.N < 0 || g.K < 0 || g.Batch < 0 || g.A == nil || g.B == nil || g.C == nil
-	lda, ldb := g.K, g.N
-	if g.TransA {
-		lda = g.M
+	if err := g.Validate(); err != nil {
+		panic("cuda: Gemm: " + err.Error())
 	}
-	if g.TransB {
-		ldb = g.K
-	}
-	if bad || g.LDA < lda || g.LDB < ldb || g.LDC < g.N || g.K > math.MaxInt32 {
+	if g.K > math.MaxInt32 {
 		panic(fmt.Sprintf("cuda: Gemm: inconsistent arguments M=%d N=%d K=%d batch=%d lda=%d ldb=%d ldc=%d transA=%v transB=%v",
 			g.M, g.N, g.K, g.Batch, g.LDA, g.LDB, g.LDC, g.TransA, g.TransB))
 	}
 	for _, x := range []struct {
-		name string
-		buf  backend.Buffer
-	}{{"A", g.A}, {"B", g.B}, {"C", g.C}} {
+		name   string
+		buf    backend.Buffer
+		stride int
+		used   bool // the operand is read or written (a K of 0 reads neither A nor B)
+	}{{"A", g.A, g.StrideA, g.K > 0}, {"B", g.B, g.StrideB, g.K > 0}, {"C", g.C, g.StrideC, true}} {
 		if x.buf.DType() != backend.Float32 {
 			panic(fmt.Sprintf("cuda: Gemm: %s is %v, want float32", x.name, x.buf.DType()))
 		}
-	}
-	if g.Batch == 0 || g.M == 0 || g.N == 0 {
-		return
-	}
-	rowsA, rowsB := g.M, g.K
-	if g.TransA {
-		rowsA = g.K
-	}
-	if g.TransB {
-		rowsB = g.N
-	}
-	need := func(name string, b backend.Buffer, off, stride, rows, ld, cols int) {
-		if rows == 0 || cols == 0 {
-			return
-		}
-		last := off + (g.Batch-1)*stride + (rows-1)*ld + cols
-		if off < 0 || stride < 0 || last > b.Len() {
-			panic(fmt.Sprintf("cuda: Gemm: %s (offset %d, stride %d, %d x %d, ld %d) reaches element %d of a buffer of %d",
-				name, off, stride, rows, cols, ld, last, b.Len()))
+		if x.used && x.stride < 0 && g.Batch > 0 && g.M > 0 && g.N > 0 {
+			panic(fmt.Sprintf("cuda: Gemm: %s has a negative batch stride %d", x.name, x.stride))
 		}
 	}
-	need("A", g.A, g.OffA, g.StrideA, rowsA, g.LDA, lda)
-	need("B", g.B, g.OffB, g.StrideB, rowsB, g.LDB, ldb)
-	need("C", g.C, g.OffC, g.StrideC, g.M, g.LDC, g.N)
 }

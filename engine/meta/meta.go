@@ -181,36 +181,15 @@ func (*Meta) Reduce(_ backend.ReduceOp, dst backend.Buffer, dstShape []int, src 
 	need("Reduce", "src", src, backend.NumElements(srcShape), false)
 }
 
-// Gemm checks that the last matrix of each operand fits its buffer.
+// Gemm checks the arguments as every backend does (backend.GemmArgs.Validate)
+// and that the operands are meta buffers.
 func (*Meta) Gemm(g backend.GemmArgs) {
-	if g.Batch == 0 || g.M == 0 || g.N == 0 {
-		return
+	if err := g.Validate(); err != nil {
+		panic("meta: Gemm: " + err.Error())
 	}
-	rowsA, rowsB := g.M, g.K
-	if g.TransA {
-		rowsA = g.K
-	}
-	if g.TransB {
-		rowsB = g.N
-	}
-	end := func(off, stride, rows, ld int) int {
-		if rows == 0 {
-			return 0
-		}
-		return off + (g.Batch-1)*stride + (rows-1)*ld + ld
-	}
-	// The last row needs only its used columns, but ld is a safe bound
-	// only when rows are full; check the first element past the last used.
-	need("Gemm", "C", g.C, end(g.OffC, g.StrideC, g.M, g.LDC)-g.LDC+g.N, false)
-	colsA, colsB := g.K, g.N
-	if g.TransA {
-		colsA = g.M
-	}
-	if g.TransB {
-		colsB = g.K
-	}
-	need("Gemm", "A", g.A, end(g.OffA, g.StrideA, rowsA, g.LDA)-g.LDA+colsA, false)
-	need("Gemm", "B", g.B, end(g.OffB, g.StrideB, rowsB, g.LDB)-g.LDB+colsB, false)
+	buf("Gemm", g.A)
+	buf("Gemm", g.B)
+	buf("Gemm", g.C)
 }
 
 // Im2col checks the lengths.

@@ -93,36 +93,64 @@ func gemmUseRows(g backend.GemmArgs) bool {
 // smaller operand, is then packed by every worker) or if there are too few
 // rows to share; otherwise the rows are.
 func gemmTiled[T Float](g backend.GemmArgs, a, b, c []T) {
-	mUnits := (g.M + gemmMR - 1) / gemmMR
-	nChunk, nUnits := g.N, 1
+	sp := splitGemm(g, gemmMR, gemmNR, gemmKC)
+	runGemmSplit(sp, g, func() *gemmBufs[T] {
+		return getGemmBufs[T](gemmRoundUp(min(g.M, gemmMC), gemmMR)*sp.kc, gemmRoundUp(min(sp.nChunk, gemmNC), gemmNR)*sp.kc)
+	}, func(w *gemmBufs[T], bi, i0, i1, j0, j1 int) {
+		gemmBlock(g, a, b, c, w, sp.kc, bi, i0, i1, j0, j1)
+	})
+}
+
+// gemmSplit is how a tiled GEMM shares out C: units of mr rows by one of
+// nUnits column ranges of nChunk columns, over every matrix of the batch,
+// with depth blocks of kc.
+type gemmSplit struct {
+	mr, mUnits, nChunk, nUnits, kc int
+}
+
+// splitGemm splits C for micro-tiles of mr x nr and a target depth block
+// kcTarget. With fewer matrices than workers, the columns are cut too (for
+// wide C, or when there are too few row units to go round); the depth is
+// cut into equal blocks of about kcTarget, up to 1.5 times that in one
+// block (a B panel that spills from L1 to L2 costs less than a second pass
+// over C).
+func splitGemm(g backend.GemmArgs, mr, nr, kcTarget int) gemmSplit {
+	sp := gemmSplit{mr: mr, mUnits: (g.M + mr - 1) / mr, nChunk: g.N, nUnits: 1, kc: g.K}
 	if workers := runtime.GOMAXPROCS(0); g.Batch < workers {
 		parts := 1
 		if g.N > g.M {
 			parts = workers
 		}
-		if rows := g.Batch * mUnits; rows < 4*workers {
+		if rows := g.Batch * sp.mUnits; rows < 4*workers {
 			parts = max(parts, (4*workers+rows-1)/rows)
 		}
 		if parts = min(parts, g.N/gemmMinNC); parts > 1 {
-			nChunk = gemmRoundUp((g.N+parts-1)/parts, gemmNR)
-			nUnits = (g.N + nChunk - 1) / nChunk
+			sp.nChunk = gemmRoundUp((g.N+parts-1)/parts, nr)
+			sp.nUnits = (g.N + sp.nChunk - 1) / sp.nChunk
 		}
 	}
-	kc := g.K
-	if kc > gemmKC+gemmKC/2 {
-		nk := (g.K + gemmKC - 1) / gemmKC
-		kc = (g.K + nk - 1) / nk
+	if sp.kc > kcTarget+kcTarget/2 {
+		nk := (g.K + kcTarget - 1) / kcTarget
+		sp.kc = (g.K + nk - 1) / nk
 	}
-	perBatch := nUnits * mUnits
-	grain := max(1, gemmWork/(gemmMR*nChunk*g.K))
+	return sp
+}
+
+// runGemmSplit hands contiguous runs of sp's units to the workers; each
+// worker takes its buffers from bufs (returning them when done) and calls
+// block for each run of row units of one matrix and column range: rows
+// [i0, i1) and columns [j0, j1) of C[bi].
+func runGemmSplit[T Float](sp gemmSplit, g backend.GemmArgs, bufs func() *gemmBufs[T], block func(w *gemmBufs[T], bi, i0, i1, j0, j1 int)) {
+	perBatch := sp.nUnits * sp.mUnits
+	grain := max(1, gemmWork/(sp.mr*sp.nChunk*g.K))
 	parallelFor(g.Batch*perBatch, grain, func(lo, hi int) {
-		w := getGemmBufs[T](gemmRoundUp(min(g.M, gemmMC), gemmMR)*kc, gemmRoundUp(min(nChunk, gemmNC), gemmNR)*kc)
+		w := bufs()
 		defer putGemmBufs(w)
 		for u := lo; u < hi; {
-			bi, nu, mu := u/perBatch, u%perBatch/mUnits, u%mUnits
-			end := min(hi, u-mu+mUnits) // the units of this batch and column range
-			j0 := nu * nChunk
-			gemmBlock(g, a, b, c, w, kc, bi, mu*gemmMR, min((mu+end-u)*gemmMR, g.M), j0, min(j0+nChunk, g.N))
+			bi, nu, mu := u/perBatch, u%perBatch/sp.mUnits, u%sp.mUnits
+			end := min(hi, u-mu+sp.mUnits) // the units of this batch and column range
+			j0 := nu * sp.nChunk
+			block(w, bi, mu*sp.mr, min((mu+end-u)*sp.mr, g.M), j0, min(j0+sp.nChunk, g.N))
 			u = end
 		}
 	})

@@ -1,10 +1,6 @@
 package cpu
 
-import (
-	"runtime"
-
-	"allnet/engine/backend"
-)
+import "allnet/engine/backend"
 
 // f32Kernel is a SIMD micro-kernel of the float32 GEMM. It computes an
 // mr x w tile (mr and w fixed per kernel) from kc steps of mr rows of op(A),
@@ -45,45 +41,16 @@ const (
 // of units go to the workers, and each worker packs what its units need.
 func gemmTiledF32(g backend.GemmArgs, a, b, c []float32, ks *simdKernels) {
 	mr, nr := ks.mr, ks.nr()
-	mUnits := (g.M + mr - 1) / mr
-	nChunk, nUnits := g.N, 1
-	if workers := runtime.GOMAXPROCS(0); g.Batch < workers {
-		parts := 1
-		if g.N > g.M {
-			parts = workers
-		}
-		if rows := g.Batch * mUnits; rows < 4*workers {
-			parts = max(parts, (4*workers+rows-1)/rows)
-		}
-		if parts = min(parts, g.N/gemmMinNC); parts > 1 {
-			nChunk = gemmRoundUp((g.N+parts-1)/parts, nr)
-			nUnits = (g.N + nChunk - 1) / nChunk
-		}
-	}
-	// Equal depth blocks of about gemmSIMDKC (up to 1.5 times that in one
-	// block: a B panel that spills from L1 to L2 costs less than a second
-	// pass over C).
-	kc := g.K
-	if kc > gemmSIMDKC+gemmSIMDKC/2 {
-		nk := (g.K + gemmSIMDKC - 1) / gemmSIMDKC
-		kc = (g.K + nk - 1) / nk
-	}
+	sp := splitGemm(g, mr, nr, gemmSIMDKC)
 	mc := gemmSIMDMC / mr * mr
-	perBatch := nUnits * mUnits
-	grain := max(1, gemmWork/(mr*nChunk*g.K))
-	parallelFor(g.Batch*perBatch, grain, func(lo, hi int) {
-		w := getGemmBufs[float32](gemmRoundUp(min(g.M, mc), 24)*kc, gemmRoundUp(min(nChunk, gemmSIMDNC), nr)*kc)
+	runGemmSplit(sp, g, func() *gemmBufs[float32] {
+		w := getGemmBufs[float32](gemmRoundUp(min(g.M, mc), 24)*sp.kc, gemmRoundUp(min(sp.nChunk, gemmSIMDNC), nr)*sp.kc)
 		if len(w.t) < mr*nr {
 			w.t = make([]float32, mr*nr)
 		}
-		defer putGemmBufs(w)
-		for u := lo; u < hi; {
-			bi, nu, mu := u/perBatch, u%perBatch/mUnits, u%mUnits
-			end := min(hi, u-mu+mUnits) // the units of this batch and column range
-			j0 := nu * nChunk
-			gemmBlockF32(g, a, b, c, ks, w, kc, mc, bi, mu*mr, min((mu+end-u)*mr, g.M), j0, min(j0+nChunk, g.N))
-			u = end
-		}
+		return w
+	}, func(w *gemmBufs[float32], bi, i0, i1, j0, j1 int) {
+		gemmBlockF32(g, a, b, c, ks, w, sp.kc, mc, bi, i0, i1, j0, j1)
 	})
 }
 

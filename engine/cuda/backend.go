@@ -11,6 +11,7 @@ package cuda
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -158,7 +159,7 @@ func (b *Backend) Fill(dst backend.Buffer, v float64) {
 	}
 	bits := uint32(int32(v))
 	if d.dt == backend.Float32 {
-		bits = float32bits(float32(v))
+		bits = math.Float32bits(float32(v))
 	}
 	b.check("Fill", b.drv.MemsetD32(d.Ptr(), bits, int64(d.n)))
 }

@@ -130,5 +130,3 @@ func (b *Backend) recordTime(kernel string, start Event) {
 	t.Launches++
 	t.Total += d
 }
-
-func float32bits(f float32) uint32 { return math.Float32bits(f) }

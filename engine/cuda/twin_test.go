@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"allnet/engine/backend"
+	"allnet/engine/backend/backendtest"
 	"allnet/engine/cpu"
 	"allnet/engine/cuda"
 	"allnet/kernels/emu"
@@ -40,13 +41,7 @@ func twins(t testing.TB) (backend.Backend, *cuda.Backend) {
 }
 
 // rng returns a generator seeded by the test's name.
-func rng(t testing.TB) *rand.Rand {
-	var h uint64 = 1469598103934665603
-	for _, c := range t.Name() {
-		h = (h ^ uint64(c)) * 1099511628211
-	}
-	return rand.New(rand.NewPCG(h, 7))
-}
+func rng(t testing.TB) *rand.Rand { return backendtest.RNG(t.Name()) }
 
 // randn returns n normal values times scale.
 func randn(r *rand.Rand, n int, scale float64) []float32 {

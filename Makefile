@@ -30,7 +30,7 @@ PTX       := $(patsubst kernels/%.cu,kernels/ptx/%.ptx,$(CU_SRC))
 CUDA_ENV  := CGO_ENABLED=1 $(if $(CUDA_HOME),CGO_CFLAGS="-I$(CUDA_HOME)/include" CGO_LDFLAGS="-L$(CUDA_HOME)/lib64")
 
 .DEFAULT_GOAL := help
-.PHONY: help build build-cuda kernels ptx test bench demo lint cuda-toolkit clean
+.PHONY: help build build-cuda kernels ptx test bench demo lint cuda-toolkit clean cgo-cxxflags
 
 help: ## list the targets
 	@echo "allnet make targets:"
@@ -127,6 +127,9 @@ cuda-toolkit: ## install Debian's CUDA toolkit (non-free) when nvcc is missing
 	$$sudo apt-get update; \
 	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends nvidia-cuda-toolkit; \
 	echo "cuda-toolkit: installed $$(command -v nvcc): $$(nvcc --version | tail -n 1)"
+
+cgo-cxxflags: ## print the CGO_CXXFLAGS (with the kernel hash) for go commands run outside make
+	@echo '$(CGO_CXXFLAGS)'
 
 clean: ## remove bin/ (the committed PTX stays)
 	rm -rf $(BIN)

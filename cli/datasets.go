@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"fmt"
+
+	"allnet/allnet"
 	"allnet/data"
 	"allnet/data/nyud"
 	"allnet/data/pascal"
@@ -51,4 +54,20 @@ func openDataset(name, root, split string, classes int, syn synthOptions) (data.
 		}
 		return ds, nil
 	}
+}
+
+// openTrainSplits opens the train and val splits a train config names (its
+// dataset, root, classes and synthetic settings), for train and profile.
+func openTrainSplits(cfg allnet.TrainConfig) (train, val data.Dataset, err error) {
+	syn := synthOptions{like: cfg.Like, seed: cfg.SynthSeed, count: cfg.SynthCount}
+	if cfg.SynthSize != [2]int{} {
+		syn.size = fmt.Sprintf("%dx%d", cfg.SynthSize[0], cfg.SynthSize[1])
+	}
+	if train, err = openDataset(cfg.Dataset, cfg.Root, "train", cfg.Classes, syn); err != nil {
+		return nil, nil, err
+	}
+	if val, err = openDataset(cfg.Dataset, cfg.Root, "val", cfg.Classes, syn); err != nil {
+		return nil, nil, err
+	}
+	return train, val, nil
 }

@@ -91,15 +91,7 @@ func runProfile(c *ucli.Context) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return Errorf("--out %s: %v", out, err)
 	}
-	syn := synthOptions{like: cfg.Like, seed: cfg.SynthSeed, count: cfg.SynthCount}
-	if cfg.SynthSize != [2]int{} {
-		syn.size = fmt.Sprintf("%dx%d", cfg.SynthSize[0], cfg.SynthSize[1])
-	}
-	trainDS, err := openDataset(cfg.Dataset, cfg.Root, "train", cfg.Classes, syn)
-	if err != nil {
-		return err
-	}
-	valDS, err := openDataset(cfg.Dataset, cfg.Root, "val", cfg.Classes, syn)
+	trainDS, valDS, err := openTrainSplits(cfg)
 	if err != nil {
 		return err
 	}

@@ -86,15 +86,7 @@ func runTrain(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	syn := synthOptions{like: cfg.Like, seed: cfg.SynthSeed, count: cfg.SynthCount}
-	if cfg.SynthSize != [2]int{} {
-		syn.size = fmt.Sprintf("%dx%d", cfg.SynthSize[0], cfg.SynthSize[1])
-	}
-	trainDS, err := openDataset(cfg.Dataset, cfg.Root, "train", cfg.Classes, syn)
-	if err != nil {
-		return err
-	}
-	valDS, err := openDataset(cfg.Dataset, cfg.Root, "val", cfg.Classes, syn)
+	trainDS, valDS, err := openTrainSplits(cfg)
 	if err != nil {
 		return err
 	}

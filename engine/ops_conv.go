@@ -55,15 +55,19 @@ func Conv2d(x, w, b *Tensor, opts ConvOptions) *Tensor {
 		x.dev.Copy(backend.Contiguous(out.buf, sh), backend.Strided{Buf: b.buf, Strides: []int{0, 1, 0}}, sh, false)
 		beta = 1
 	}
-	p.eachChunk(func(n0, nb int) {
-		col, release := p.columns(x, n0, nb)
-		defer release()
-		// out[i, g] (Og, L) = W[g] (Og, CgKK) @ col[i, g] (CgKK, L)
-		p.gemm(nb, false, false, p.og, l, p.ckk,
-			mat{w.buf, 0, 0, p.og * p.ckk, p.ckk},
-			col,
-			mat{out.buf, n0 * cout * l, cout * l, p.og * l, l}, beta)
-	})
+	if dwc := p.depthwise(); dwc != nil {
+		dwc.DepthwiseConv2d(out.buf, x.buf, w.buf, p.geom)
+	} else {
+		p.eachChunk(func(n0, nb int) {
+			col, release := p.columns(x, n0, nb)
+			defer release()
+			// out[i, g] (Og, L) = W[g] (Og, CgKK) @ col[i, g] (CgKK, L)
+			p.gemm(nb, false, false, p.og, l, p.ckk,
+				mat{w.buf, 0, 0, p.og * p.ckk, p.ckk},
+				col,
+				mat{out.buf, n0 * cout * l, cout * l, p.og * l, l}, beta)
+		})
+	}
 	addFLOPs(flopGemm, n, cout, p.ckk, l)
 	record(out, "conv2d", []*Tensor{x, w, b}, func(dy *Tensor) []*Tensor {
 		return p.backward(x, w, b, dy)
@@ -200,13 +204,29 @@ func (p *convPlan) gemm(nb int, transA, transB bool, m, n, k int, a, b, c mat, b
 // backward returns the gradients of x, w and b given dy (N, Cout, OH, OW).
 func (p *convPlan) backward(x, w, b, dy *Tensor) []*Tensor {
 	var dx, dw, db *Tensor
-	cout, l, rows := p.cout, p.l, p.cin*p.geom.KH*p.geom.KW
+	cout, l := p.cout, p.l
 	if w.requiresGrad {
 		dw = w.like(w.shape...)
 	}
 	if x.requiresGrad {
 		dx = x.like(x.shape...)
 	}
+	if dwc := p.depthwise(); dwc != nil {
+		dwc.DepthwiseConv2dBackward(bufOf(dx), bufOf(dw), x.buf, w.buf, dy.buf, p.geom)
+	} else {
+		p.gemmBackward(x, w, dy, dx, dw)
+	}
+	if b != nil && b.requiresGrad {
+		db = b.like(cout)
+		p.dev.Reduce(backend.ReduceSum, db.buf, []int{1, cout, 1}, dy.buf, []int{p.geom.N, cout, l})
+	}
+	return []*Tensor{dx, dw, db}
+}
+
+// gemmBackward accumulates dx and dw (either may be nil) for dy through
+// Im2col/Col2im and one Gemm per group, a chunk of images at a time.
+func (p *convPlan) gemmBackward(x, w, dy, dx, dw *Tensor) {
+	cout, l, rows := p.cout, p.l, p.cin*p.geom.KH*p.geom.KW
 	p.eachChunk(func(n0, nb int) {
 		dyM := mat{dy.buf, n0 * cout * l, cout * l, p.og * l, l}
 		if dw != nil {
@@ -242,9 +262,14 @@ func (p *convPlan) backward(x, w, b, dy *Tensor) []*Tensor {
 		}
 		free()
 	})
-	if b != nil && b.requiresGrad {
-		db = b.like(cout)
-		p.dev.Reduce(backend.ReduceSum, db.buf, []int{1, cout, 1}, dy.buf, []int{p.geom.N, cout, l})
+}
+
+// depthwise returns the device's direct depthwise convolution when the plan
+// is one (groups = Cin = Cout) and the device has it, else nil.
+func (p *convPlan) depthwise() backend.DepthwiseConv {
+	if p.groups != p.cin || p.cout != p.cin || p.groups == 1 {
+		return nil
 	}
-	return []*Tensor{dx, dw, db}
+	d, _ := p.dev.(backend.DepthwiseConv)
+	return d
 }

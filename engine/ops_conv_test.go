@@ -27,6 +27,10 @@ var convCases = []convCase{
 		opts: ConvOptions{Padding: [2]int{1, 1}, Groups: 2}, outHW: [2]int{5, 6}},
 	{name: "depthwise", x: []int{2, 5, 6, 5}, w: []int{5, 1, 3, 3}, bias: true,
 		opts: ConvOptions{Padding: [2]int{1, 1}, Groups: 5}, outHW: [2]int{6, 5}},
+	{name: "depthwise_stride2x1_dilation2_nobias", x: []int{2, 4, 9, 8}, w: []int{4, 1, 3, 3},
+		opts: ConvOptions{Stride: [2]int{2, 1}, Padding: [2]int{2, 1}, Dilation: [2]int{2, 2}, Groups: 4}, outHW: [2]int{5, 6}},
+	{name: "depthwise_5x3_stride2", x: []int{3, 3, 7, 9}, w: []int{3, 1, 5, 3}, bias: true,
+		opts: ConvOptions{Stride: [2]int{2, 2}, Padding: [2]int{2, 1}, Groups: 3}, outHW: [2]int{4, 5}},
 	{name: "depthwise_multiplier2_stride2", x: []int{2, 3, 7, 7}, w: []int{6, 1, 3, 3},
 		opts: ConvOptions{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}, Groups: 3}, outHW: [2]int{4, 4}},
 	{name: "nonsquare_nobias", x: []int{2, 3, 8, 7}, w: []int{2, 3, 2, 3},
@@ -120,6 +124,37 @@ func TestConv2dMatchesDirectLoops(t *testing.T) {
 				closeTo(t, "float32 output", out32, want, 1e-5)
 			})
 		})
+	}
+}
+
+// TestConv2dDepthwisePath checks which convolutions the CPU runs through
+// its direct depthwise kernel (the reference tests above then cover it):
+// groups = Cin = Cout only, not a channel multiplier or plain groups.
+func TestConv2dDepthwisePath(t *testing.T) {
+	want := map[string]bool{"depthwise": true, "depthwise_stride2x1_dilation2_nobias": true, "depthwise_5x3_stride2": true}
+	for _, c := range convCases {
+		x, w := Zeros(c.x...), Zeros(c.w...)
+		got := newConvPlan(x, w, nil, c.opts).depthwise() != nil
+		require.Equal(t, want[c.name], got, c.name)
+		if !got {
+			continue
+		}
+		// The Im2col + Gemm path (a device without the primitive) gives the
+		// same output and gradients.
+		rng := testRNG(t)
+		x, w = randT(rng, c.x...), randT(rng, c.w...)
+		dev := &unfusedCPU{CPU()}
+		xu, wu := FromFloat64(dev, x.Float64s(), c.x...), FromFloat64(dev, w.Float64s(), c.w...)
+		require.Nil(t, newConvPlan(xu, wu, nil, c.opts).depthwise())
+		for _, in := range []*Tensor{x, w, xu, wu} {
+			in.SetRequiresGrad(true)
+		}
+		out, outU := Conv2d(x, w, nil, c.opts), Conv2d(xu, wu, nil, c.opts)
+		closeTo(t, c.name+" output", outU, out.Float64s(), 1e-12)
+		SumAll(Square(out)).Backward()
+		SumAll(Square(outU)).Backward()
+		closeTo(t, c.name+" dx", xu.Grad(), x.Grad().Float64s(), 1e-12)
+		closeTo(t, c.name+" dw", wu.Grad(), w.Grad().Float64s(), 1e-12)
 	}
 }
 

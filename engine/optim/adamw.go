@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"allnet/engine"
+	"allnet/engine/backend"
 )
 
 // AdamWConfig holds AdamW's hyperparameters; AdamWDefaults gives PyTorch's.
@@ -89,32 +90,22 @@ func (o *AdamW) Config() AdamWConfig {
 }
 
 // Step applies the AdamW update above to every parameter that has a
-// gradient, in place; m and v are replaced by new tensors.
+// gradient, in place (p, m and v), through engine.AdamWUpdate.
 func (o *AdamW) Step() {
 	b1, b2, lr := o.cfg.Beta1, o.cfg.Beta2, o.lr
-	engine.NoGrad(func() {
-		for i, p := range o.params {
-			g := p.Grad()
-			if g == nil {
-				continue
-			}
-			o.pSteps[i]++
-			t := float64(o.pSteps[i])
-			np := p
-			if wd := o.cfg.WeightDecay; wd != 0 && o.decay[i] {
-				np = engine.Scale(p, 1-lr*wd)
-			}
-			m := engine.Add(engine.Scale(o.moments[i][0], b1), engine.Scale(g, 1-b1))
-			v := engine.Add(engine.Scale(o.moments[i][1], b2), engine.Scale(engine.Square(g), 1-b2))
-			o.moments[i][0], o.moments[i][1] = m, v
-			stepSize := lr / (1 - math.Pow(b1, t))
-			bc2Sqrt := math.Sqrt(1 - math.Pow(b2, t))
-			// sqrt(v)/sqrt(1-b2^t) divides like PyTorch (no reciprocal).
-			bc2 := engine.Full(p.Backend(), p.DType(), bc2Sqrt)
-			denom := engine.AddScalar(engine.Div(engine.Sqrt(v), bc2), o.cfg.Eps)
-			np = engine.Sub(np, engine.Scale(engine.Div(m, denom), stepSize))
-			p.CopyFrom(np)
+	for i, p := range o.params {
+		g := p.Grad()
+		if g == nil {
+			continue
 		}
-	})
+		o.pSteps[i]++
+		t := float64(o.pSteps[i])
+		decay := 1.0
+		if wd := o.cfg.WeightDecay; wd != 0 && o.decay[i] {
+			decay = 1 - lr*wd
+		}
+		engine.AdamWUpdate(p, o.moments[i][0], o.moments[i][1], g, backend.AdamWArgs{Decay: decay, Beta1: b1, Beta2: b2,
+			StepSize: lr / (1 - math.Pow(b1, t)), BC2Sqrt: math.Sqrt(1 - math.Pow(b2, t)), Eps: o.cfg.Eps})
+	}
 	o.steps++
 }

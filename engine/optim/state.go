@@ -11,16 +11,15 @@ import (
 
 // State returns the moment tensors, named StatePrefix+slot+"."+param (e.g.
 // "optim.exp_avg.backbone.patch_embed.conv1.weight"), and the counts StepKey
-// and StepKey+"."+param. The tensors are the optimiser's own, on the
-// parameters' backend: Step never writes into them (each Step makes new
-// moment tensors), so they stay a consistent snapshot, but the caller must
-// not modify them.
+// and StepKey+"."+param. The tensors are copies on the parameters'
+// backend (AdamW updates its moments in place), so they stay a consistent
+// snapshot of this moment.
 func (b *base) State() (map[string]*engine.Tensor, map[string]int) {
 	tensors := map[string]*engine.Tensor{}
 	counts := map[string]int{StepKey: b.steps}
 	for i, p := range b.params {
 		for k, slot := range b.slots {
-			tensors[slotName(slot, p.Name)] = b.moments[i][k]
+			tensors[slotName(slot, p.Name)] = b.moments[i][k].Clone()
 		}
 		counts[stepName(p.Name)] = b.pSteps[i]
 	}

@@ -239,53 +239,171 @@ func (*CPU) Binary(op backend.BinaryOp, out backend.Buffer, shape []int, a, b ba
 	}
 }
 
+// binary walks out's rows (the last of the merged dimensions, see
+// mergeBinaryDims) with an odometer and runs each through binaryRow.
 func binary[T Float](op backend.BinaryOp, out []T, shape []int, av []T, a backend.Strided, bv []T, b backend.Strided) {
-	rank := len(shape)
 	n := backend.NumElements(shape)
 	if n == 0 {
 		return
 	}
-	if rank == 0 {
-		out[0] = T(BinaryFunc(op)(float64(av[a.Off]), float64(bv[b.Off])))
-		return
+	dims := mergeBinaryDims(shape, a.Strides, b.Strides)
+	if len(dims) == 0 { // every dimension has size 1
+		dims = []binaryDim{{1, 0, 0}}
 	}
-	inner := shape[rank-1]
-	as, bs := a.Strides[rank-1], b.Strides[rank-1]
+	last := dims[len(dims)-1]
+	outer := dims[:len(dims)-1]
+	inner := last.size
 	rows := n / inner
 	f := BinaryFunc(op)
 	parallelFor(rows, max(1, elemGrain/max(inner, 1)), func(lo, hi int) {
+		at := make([]int, len(outer))
+		ao, bo := a.Off, b.Off
+		rem := lo
+		for k := len(outer) - 1; k >= 0; k-- {
+			at[k] = rem % outer[k].size
+			rem /= outer[k].size
+			ao += at[k] * outer[k].as
+			bo += at[k] * outer[k].bs
+		}
 		for r := lo; r < hi; r++ {
-			ao, bo := a.Off, b.Off
-			rem := r
-			for k := rank - 2; k >= 0; k-- {
-				i := rem % shape[k]
-				rem /= shape[k]
-				ao += i * a.Strides[k]
-				bo += i * b.Strides[k]
-			}
-			o := out[r*inner : (r+1)*inner]
-			switch op {
-			case backend.Add:
-				for j := range o {
-					o[j] = av[ao+j*as] + bv[bo+j*bs]
+			binaryRow(op, f, out[r*inner:(r+1)*inner], av, ao, last.as, bv, bo, last.bs)
+			for k := len(outer) - 1; k >= 0; k-- {
+				at[k]++
+				ao += outer[k].as
+				bo += outer[k].bs
+				if at[k] < outer[k].size {
+					break
 				}
-			case backend.Sub:
-				for j := range o {
-					o[j] = av[ao+j*as] - bv[bo+j*bs]
-				}
-			case backend.Mul:
-				for j := range o {
-					o[j] = av[ao+j*as] * bv[bo+j*bs]
-				}
-			case backend.Div:
-				for j := range o {
-					o[j] = av[ao+j*as] / bv[bo+j*bs]
-				}
-			default:
-				for j := range o {
-					o[j] = T(f(float64(av[ao+j*as]), float64(bv[bo+j*bs])))
-				}
+				ao -= at[k] * outer[k].as
+				bo -= at[k] * outer[k].bs
+				at[k] = 0
 			}
 		}
 	})
+}
+
+// binaryDim is one dimension of a binary op with each operand's stride.
+type binaryDim struct{ size, as, bs int }
+
+// mergeBinaryDims drops size-1 dimensions and merges a dimension into the
+// next inner one where both operands step through them as through one
+// (stride[k] = stride[k+1]*size[k+1]); out is contiguous, so the element
+// order is unchanged. A contiguous op becomes one run; a bias broadcast over
+// (N, C, H, W) becomes (N, C, H*W).
+func mergeBinaryDims(shape, as, bs []int) []binaryDim {
+	var dims []binaryDim
+	for k, n := range shape {
+		if n == 1 {
+			continue
+		}
+		d := binaryDim{n, as[k], bs[k]}
+		if l := len(dims); l > 0 && dims[l-1].as == d.as*n && dims[l-1].bs == d.bs*n {
+			dims[l-1] = binaryDim{dims[l-1].size * n, d.as, d.bs}
+			continue
+		}
+		dims = append(dims, d)
+	}
+	return dims
+}
+
+// binaryRow computes o[j] = op(a[ao+j*as], b[bo+j*bs]), with dedicated
+// loops for the arithmetic ops on contiguous or broadcast operands.
+func binaryRow[T Float](op backend.BinaryOp, f func(a, b float64) float64, o, av []T, ao, as int, bv []T, bo, bs int) {
+	n := len(o)
+	switch {
+	case as == 1 && bs == 1:
+		x, y := av[ao:ao+n], bv[bo:bo+n]
+		switch op {
+		case backend.Add:
+			for j := range o {
+				o[j] = x[j] + y[j]
+			}
+			return
+		case backend.Sub:
+			for j := range o {
+				o[j] = x[j] - y[j]
+			}
+			return
+		case backend.Mul:
+			for j := range o {
+				o[j] = x[j] * y[j]
+			}
+			return
+		case backend.Div:
+			for j := range o {
+				o[j] = x[j] / y[j]
+			}
+			return
+		}
+	case as == 1 && bs == 0:
+		x, y := av[ao:ao+n], bv[bo]
+		switch op {
+		case backend.Add:
+			for j := range o {
+				o[j] = x[j] + y
+			}
+			return
+		case backend.Sub:
+			for j := range o {
+				o[j] = x[j] - y
+			}
+			return
+		case backend.Mul:
+			for j := range o {
+				o[j] = x[j] * y
+			}
+			return
+		case backend.Div:
+			for j := range o {
+				o[j] = x[j] / y
+			}
+			return
+		}
+	case as == 0 && bs == 1:
+		x, y := av[ao], bv[bo:bo+n]
+		switch op {
+		case backend.Add:
+			for j := range o {
+				o[j] = x + y[j]
+			}
+			return
+		case backend.Sub:
+			for j := range o {
+				o[j] = x - y[j]
+			}
+			return
+		case backend.Mul:
+			for j := range o {
+				o[j] = x * y[j]
+			}
+			return
+		case backend.Div:
+			for j := range o {
+				o[j] = x / y[j]
+			}
+			return
+		}
+	}
+	switch op {
+	case backend.Add:
+		for j := range o {
+			o[j] = av[ao+j*as] + bv[bo+j*bs]
+		}
+	case backend.Sub:
+		for j := range o {
+			o[j] = av[ao+j*as] - bv[bo+j*bs]
+		}
+	case backend.Mul:
+		for j := range o {
+			o[j] = av[ao+j*as] * bv[bo+j*bs]
+		}
+	case backend.Div:
+		for j := range o {
+			o[j] = av[ao+j*as] / bv[bo+j*bs]
+		}
+	default:
+		for j := range o {
+			o[j] = T(f(float64(av[ao+j*as]), float64(bv[bo+j*bs])))
+		}
+	}
 }

@@ -46,7 +46,7 @@ func redRef(op backend.ReduceOp, src []float64, srcShape, dstShape []int) []floa
 // reduceShapes are reduced over every subset of their axes, from none to
 // all; the last two are large enough that backends split the work over the
 // kept or the reduced elements.
-var reduceShapes = [][]int{{7}, {5, 6}, {3, 5, 7}, {2, 3, 4, 5}, {4, 1, 6, 3}, {64, 301}, {3001, 17}}
+var reduceShapes = [][]int{{7}, {5, 6}, {3, 5, 7}, {2, 3, 4, 5}, {4, 1, 6, 3}, {2, 1, 3, 1, 4}, {3, 2, 2, 2, 3}, {64, 301}, {3001, 17}}
 
 func checkReduce(t *testing.T, b backend.Backend, dt backend.DType) {
 	r := RNG("Reduce")

@@ -2,6 +2,7 @@ package allnet
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -67,6 +68,12 @@ type Config struct {
 	// DepthActivation keeps depth positive ([ours]): "softplus",
 	// "relu" or "none" (MTL's raw output).
 	DepthActivation string
+	// DepthInit is the depth (metres) the depth head predicts at
+	// initialisation ([ours]): its output bias starts at the value the
+	// activation maps to DepthInit (softplus: log(exp(d) - 1)), so that
+	// training does not spend its first steps climbing from ~0.7 m to
+	// room depths. 0 keeps the layer's default bias initialisation.
+	DepthInit float64
 	// RestoreWidths are the channels of the restoration path's two
 	// conv3x3 + GELU + x2 upsampling stages from the 1/4-scale P ([ours]).
 	RestoreWidths [2]int
@@ -147,6 +154,7 @@ func Preset(name, dataset string) (Config, error) {
 		c.LossWeights[k] = v
 	}
 	c.HeadNorm, c.DepthActivation, c.Pad = "ln", "softplus", "zero"
+	c.DepthInit = 3 // about NYUD-v2's mean depth
 	c.AuxWeight, c.EdgePosWeight, c.CharbonnierEps = 0.01, 0.95, 1e-3
 	return c, nil
 }
@@ -222,6 +230,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("allnet: head norm %q, want ln or bn", c.HeadNorm)
 	case c.DepthActivation != "softplus" && c.DepthActivation != "relu" && c.DepthActivation != "none":
 		return fmt.Errorf("allnet: depth activation %q, want softplus, relu or none", c.DepthActivation)
+	case !(c.DepthInit >= 0) || math.IsInf(c.DepthInit, 0):
+		return fmt.Errorf("allnet: depth init %g, want a finite depth >= 0 (0 = default bias)", c.DepthInit)
 	case c.Pad != "zero" && c.Pad != "replicate":
 		return fmt.Errorf("allnet: pad %q, want zero or replicate", c.Pad)
 	case c.AuxWeight < 0:

@@ -126,6 +126,7 @@ func TestAllnetPresetsValidate(t *testing.T) {
 		{"head norm", func(c *Config) { c.HeadNorm = "gn" }, "head norm"},
 		{"depth activation", func(c *Config) { c.DepthActivation = "exp" }, "depth activation"},
 		{"pad", func(c *Config) { c.Pad = "reflect" }, "pad"},
+		{"depth init", func(c *Config) { c.DepthInit = -1 }, "depth init"},
 		{"edge weight", func(c *Config) { c.EdgePosWeight = 2 }, "edge positive weight"},
 		{"no classes", func(c *Config) { c.SemsegClasses = 0 }, "semseg"},
 	}
@@ -134,6 +135,28 @@ func TestAllnetPresetsValidate(t *testing.T) {
 		b.edit(&cfg)
 		assert.ErrorContains(t, cfg.Validate(), b.want, b.name)
 	}
+}
+
+// TestAllnetDepthInit checks that the depth head's output bias starts where
+// its activation gives Config.DepthInit, and that 0 keeps the default
+// (small, uniform) bias.
+func TestAllnetDepthInit(t *testing.T) {
+	depthBias := func(cfg Config) float64 {
+		for _, h := range NewModel(cfg, 1).Heads {
+			if h.Task == TaskDepth {
+				return h.Out.Bias.Float64s()[0]
+			}
+		}
+		t.Fatal("no depth head")
+		return 0
+	}
+	cfg := allnetTiny(t, DatasetNYUD)
+	require.Equal(t, 3.0, cfg.DepthInit)
+	assert.InDelta(t, 3, math.Log1p(math.Exp(depthBias(cfg))), 1e-6, "softplus(bias)")
+	cfg.DepthActivation = "relu"
+	assert.InDelta(t, 3, depthBias(cfg), 1e-6)
+	cfg.DepthInit = 0
+	assert.Less(t, math.Abs(depthBias(cfg)), 1.0, "default init")
 }
 
 func TestAllnetPadReplicate(t *testing.T) {

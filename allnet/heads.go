@@ -1,6 +1,8 @@
 package allnet
 
 import (
+	"math"
+
 	"allnet/engine"
 	"allnet/nn"
 )
@@ -33,6 +35,13 @@ func newTaskHead(prefix, task string, c, out int, cfg Config, g *engine.Generato
 		h.Add(h.LN)
 	}
 	h.Add(h.Out)
+	if task == TaskDepth && cfg.DepthInit > 0 {
+		b := cfg.DepthInit
+		if cfg.DepthActivation == "softplus" {
+			b += math.Log(-math.Expm1(-b)) // log(exp(d) - 1), stable for large d
+		}
+		engine.NoGrad(func() { h.Out.Bias.CopyFrom(engine.Full(engine.CPU(), engine.Float32, b, out)) })
+	}
 	return h
 }
 

@@ -219,7 +219,8 @@ func Train(cfg TrainConfig, hooks TrainHooks) (*TrainResult, error) {
 		return nil, err
 	}
 	defer t.closeLogs()
-	ld, err := loader.New(trainDS, loader.Options{Batch: cfg.Batch, Workers: cfg.Workers, Seed: cfg.Seed, Train: true, Crop: cfg.Crop})
+	ld, err := loader.New(trainDS, loader.Options{Batch: cfg.Batch, Workers: cfg.Workers, Seed: cfg.Seed, Train: true, Crop: cfg.Crop,
+		Augment: cfg.augment()})
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"allnet/data/transform"
 )
 
 // TrainConfig is everything that defines a training run (ALLNET.md section
@@ -50,6 +52,9 @@ type TrainConfig struct {
 	Seed      uint64  `yaml:"seed" json:"seed"`             // initialisation, data order, augmentation, noise
 	Workers   int     `yaml:"workers" json:"workers"`       // loader goroutines (0 = GOMAXPROCS)
 	Crop      [2]int  `yaml:"crop,flow" json:"crop"`        // training crop [H, W] (0 = the working size; pascal 512x512)
+	// ScaleRange is the training augmentation's random rescaling [min,
+	// max] before the crop (zero = MTL's [0.5, 2]); [1, 1] turns it off.
+	ScaleRange [2]float64 `yaml:"scale_range,flow,omitempty" json:"scale_range,omitempty"`
 
 	EvalEvery  int    `yaml:"eval_every" json:"eval_every"`   // evaluate every N steps (0 = never)
 	EvalLimit  int    `yaml:"eval_limit" json:"eval_limit"`   // validation images per evaluation (0 = all)
@@ -188,6 +193,8 @@ func (c TrainConfig) Validate() error {
 		return bad("workers", c.Workers, ">= 0 (0 = GOMAXPROCS)")
 	case c.Crop[0] < 0 || c.Crop[1] < 0 || (c.Crop[0] == 0) != (c.Crop[1] == 0):
 		return bad("crop", c.Crop, "[H, W] both positive, or both 0")
+	case c.ScaleRange != [2]float64{} && !(c.ScaleRange[0] > 0 && c.ScaleRange[1] >= c.ScaleRange[0] && c.ScaleRange[1] <= 16):
+		return bad("scale_range", c.ScaleRange, "[min, max] with 0 < min <= max <= 16 (omit for [0.5, 2])")
 	case c.EvalEvery < 0:
 		return bad("eval_every", c.EvalEvery, ">= 0")
 	case c.EvalLimit < 0:
@@ -222,4 +229,14 @@ func resumeFixed(a, b TrainConfig) string {
 		}
 	}
 	return ""
+}
+
+// augment returns the training augmentation: MTL's defaults with
+// ScaleRange when set.
+func (c TrainConfig) augment() transform.Options {
+	o := transform.DefaultOptions()
+	if c.ScaleRange != [2]float64{} {
+		o.ScaleMin, o.ScaleMax = c.ScaleRange[0], c.ScaleRange[1]
+	}
+	return o
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allnet/data/loader"
+	"allnet/data/transform"
 	"allnet/engine"
 	"allnet/nn"
 )
@@ -181,6 +182,8 @@ func TestTrainConfigValidate(t *testing.T) {
 		{func(c *TrainConfig) { c.LR = -1 }, "lr"},
 		{func(c *TrainConfig) { c.Warmup = 4 }, "warmup"},
 		{func(c *TrainConfig) { c.Crop = [2]int{32, 0} }, "crop"},
+		{func(c *TrainConfig) { c.ScaleRange = [2]float64{1.5, 1} }, "scale_range"},
+		{func(c *TrainConfig) { c.ScaleRange = [2]float64{0, 2} }, "scale_range"},
 		{func(c *TrainConfig) { c.LogEvery = 0 }, "log_every"},
 		{func(c *TrainConfig) { c.Out = "" }, "out"},
 	} {
@@ -199,6 +202,12 @@ func TestTrainConfigValidate(t *testing.T) {
 	c, err = c.Resolve()
 	require.NoError(t, err)
 	require.Equal(t, "restored", c.MainMetric)
+	// scale_range replaces only the augmentation's scales.
+	require.Equal(t, transform.DefaultOptions(), c.augment())
+	c.ScaleRange = [2]float64{1, 1.25}
+	want := transform.DefaultOptions()
+	want.ScaleMin, want.ScaleMax = 1, 1.25
+	require.Equal(t, want, c.augment())
 }
 
 func TestTrainSingleTaskAndExistingRun(t *testing.T) {

@@ -24,6 +24,10 @@ type EvalOptions struct {
 	// Seed is the seed of the degraded validation split (CONVENTIONS.md
 	// "Seeds and degraded splits"; 0 by default).
 	Seed uint64
+	// Degrade holds the degradation ranges of the degraded split (zero:
+	// degrade.DefaultOptions(); a run trained with degrade_scale evaluates
+	// with degrade.DefaultOptions().Scaled(scale)).
+	Degrade degrade.Options
 	// Clean evaluates on the clean images instead of the degraded split:
 	// no per-degradation rows and no input PSNR/SSIM.
 	Clean bool
@@ -83,7 +87,7 @@ func Evaluate(m *Model, ds data.Dataset, opts EvalOptions, progress func(done, t
 	if info.Size == [2]int{} {
 		batch = 1
 	}
-	ld, err := loader.New(ds, loader.Options{Batch: batch, Workers: opts.Workers, Seed: opts.Seed, Clean: opts.Clean})
+	ld, err := loader.New(ds, loader.Options{Batch: batch, Workers: opts.Workers, Seed: opts.Seed, Clean: opts.Clean, Degrade: opts.Degrade})
 	if err != nil {
 		return nil, fmt.Errorf("allnet: evaluate: %w", err)
 	}

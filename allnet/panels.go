@@ -10,6 +10,7 @@ import (
 
 	"allnet/allnet/vis"
 	"allnet/data"
+	"allnet/data/degrade"
 	"allnet/data/loader"
 	"allnet/engine"
 	"allnet/engine/backend"
@@ -20,11 +21,12 @@ import (
 const PanelImages = 4
 
 // WritePanels runs m on the first n images of the degraded validation
-// split of val (seed 0, as Evaluate) and writes one picture, a row per
+// split of val (seed 0 and the degradation ranges deg, zero for the
+// defaults, as Evaluate) and writes one picture, a row per
 // image: degraded input | restored | clean | each task's prediction and
 // ground truth, to DIR/panels/step_NNNNNN.png and DIR/panels/latest.png
 // (atomically).
-func WritePanels(m *Model, val data.Dataset, dir string, step, n int, dev backend.Backend) (err error) {
+func WritePanels(m *Model, val data.Dataset, dir string, step, n int, dev backend.Backend, deg degrade.Options) (err error) {
 	if dev == nil {
 		dev = engine.CPU()
 	}
@@ -43,7 +45,7 @@ func WritePanels(m *Model, val data.Dataset, dir string, step, n int, dev backen
 	if info.Size == [2]int{} {
 		batch = 1
 	}
-	ld, err := loader.New(val, loader.Options{Batch: batch, Workers: 1})
+	ld, err := loader.New(val, loader.Options{Batch: batch, Workers: 1, Degrade: deg})
 	if err != nil {
 		return fmt.Errorf("allnet: panels: %w", err)
 	}

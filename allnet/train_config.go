@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"allnet/data/degrade"
 	"allnet/data/transform"
 )
 
@@ -55,6 +56,12 @@ type TrainConfig struct {
 	// ScaleRange is the training augmentation's random rescaling [min,
 	// max] before the crop (zero = MTL's [0.5, 2]); [1, 1] turns it off.
 	ScaleRange [2]float64 `yaml:"scale_range,flow,omitempty" json:"scale_range,omitempty"`
+	// DegradeScale multiplies the spatial degradation ranges (blur length,
+	// rain streak length and width, set in pixels for the 288x384 working
+	// size) for training and for the degraded validation split, see
+	// degrade.Options.Scaled; 0 = 1. Smaller images want their size
+	// ratio (the demo's 48x64: 1/6).
+	DegradeScale float64 `yaml:"degrade_scale,omitempty" json:"degrade_scale,omitempty"`
 
 	EvalEvery  int    `yaml:"eval_every" json:"eval_every"`   // evaluate every N steps (0 = never)
 	EvalLimit  int    `yaml:"eval_limit" json:"eval_limit"`   // validation images per evaluation (0 = all)
@@ -195,6 +202,8 @@ func (c TrainConfig) Validate() error {
 		return bad("crop", c.Crop, "[H, W] both positive, or both 0")
 	case c.ScaleRange != [2]float64{} && !(c.ScaleRange[0] > 0 && c.ScaleRange[1] >= c.ScaleRange[0] && c.ScaleRange[1] <= 16):
 		return bad("scale_range", c.ScaleRange, "[min, max] with 0 < min <= max <= 16 (omit for [0.5, 2])")
+	case !(c.DegradeScale >= 0) || c.DegradeScale > 16:
+		return bad("degrade_scale", c.DegradeScale, "in (0, 16] (0 = 1)")
 	case c.EvalEvery < 0:
 		return bad("eval_every", c.EvalEvery, ">= 0")
 	case c.EvalLimit < 0:
@@ -229,6 +238,15 @@ func resumeFixed(a, b TrainConfig) string {
 		}
 	}
 	return ""
+}
+
+// DegradeOptions returns the degradation ranges of the run: the defaults,
+// scaled by DegradeScale when it is set.
+func (c TrainConfig) DegradeOptions() degrade.Options {
+	if c.DegradeScale == 0 || c.DegradeScale == 1 {
+		return degrade.Options{} // the loader's defaults
+	}
+	return degrade.DefaultOptions().Scaled(c.DegradeScale)
 }
 
 // augment returns the training augmentation: MTL's defaults with

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"allnet/allnet"
 	"allnet/data"
+	"allnet/data/degrade"
 	"allnet/engine"
 	"allnet/metrics"
 )
@@ -29,13 +31,15 @@ func evalCheckpointFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "checkpoint", Usage: "evaluate the model of safetensors `FILE` (written by train) instead of scoring --pred"},
 		&ucli.BoolFlag{Name: "clean", Usage: "with --checkpoint: also evaluate on the clean images (a second report)"},
 		&ucli.StringFlag{Name: "save-pred", Usage: "with --checkpoint: write the predictions to `DIR` as a prediction folder (clean ones under DIR/clean/)"},
+		&ucli.Float64Flag{Name: "degrade-scale", Usage: "with --checkpoint: multiply the spatial degradation ranges (blur and rain lengths) by `F` " +
+			"(degrade.Options.Scaled; for images smaller than 288x384)", DefaultText: "the checkpoint's degrade_scale, else 1"},
 		SeedFlag(),
 		DeviceFlag(),
 	}
 }
 
 // checkpointOnly are the flags that only mean something with --checkpoint.
-var checkpointOnly = []string{"clean", "save-pred"}
+var checkpointOnly = []string{"clean", "save-pred", "degrade-scale"}
 
 // evalReports is the --json output of eval --checkpoint --clean.
 type evalReports struct {
@@ -83,6 +87,10 @@ func runEvalCheckpoint(c *ucli.Context) error {
 			p.MoveTo(dev)
 		}
 	}
+	ranges, err := evalDegradeOptions(c, meta)
+	if err != nil {
+		return err
+	}
 	base, basePath := (*metrics.Report)(nil), c.String("baseline")
 	if basePath != "" {
 		if base, err = readBaseline(basePath, info, inReportOrder(append(slices.Clone(m.Config.Tasks), metrics.TaskRestored))); err != nil {
@@ -97,7 +105,7 @@ func runEvalCheckpoint(c *ucli.Context) error {
 		start := time.Now()
 		step := max(1, n/10)
 		rep, err := allnet.Evaluate(m, ds, allnet.EvalOptions{Seed: uint64(seed), Clean: clean, Workers: workers,
-			SavePred: save, Device: dev}, func(done, total int) {
+			SavePred: save, Device: dev, Degrade: ranges}, func(done, total int) {
 			if done%step == 0 || done == total {
 				el := time.Since(start).Seconds()
 				Logf(c, "eval: %d/%d images (%.1f images/s)", done, total, float64(done)/max(el, 1e-9))
@@ -162,4 +170,22 @@ func checkModelFits(path string, cfg allnet.Config, info data.Info) error {
 			path, cfg.SemsegClasses, info.Dataset, info.Split, info.Classes)
 	}
 	return nil
+}
+
+// evalDegradeOptions returns the degradation ranges of eval --checkpoint:
+// --degrade-scale when given, else the degrade_scale of the training run
+// stored in the checkpoint (1 when there is none).
+func evalDegradeOptions(c *ucli.Context, meta allnet.CheckpointMeta) (degrade.Options, error) {
+	var tc allnet.TrainConfig
+	if s := meta.Extra["train_config"]; s != "" {
+		_ = json.Unmarshal([]byte(s), &tc) // a checkpoint without it evaluates at scale 1
+	}
+	if c.IsSet("degrade-scale") {
+		f := c.Float64("degrade-scale")
+		if !(f > 0) || f > 16 {
+			return degrade.Options{}, UsageErrorf("--degrade-scale %g: expected a factor in (0, 16]", f)
+		}
+		tc.DegradeScale = f
+	}
+	return tc.DegradeOptions(), nil
 }

@@ -23,7 +23,7 @@ func init() { addCommand(trainCommand) }
 // trainRunFlags are the flags that define a run: with --resume they must
 // not be given (the run's config.yaml fixes them).
 var trainRunFlags = []string{"model", "dataset", "root", "like", "synth-seed", "synth-count", "synth-size", "classes",
-	"iters", "batch", "lr", "weight-decay", "warmup", "seed", "tasks", "pretrained", "config", "crop", "main-metric"}
+	"iters", "batch", "lr", "weight-decay", "warmup", "seed", "tasks", "pretrained", "config", "crop", "main-metric", "degrade-scale"}
 
 func trainCommand() *ucli.Command {
 	flags := []ucli.Flag{
@@ -49,6 +49,8 @@ func trainCommand() *ucli.Command {
 		&ucli.IntFlag{Name: "ckpt-every", Usage: "write ckpt/last.safetensors every `N` steps (0 = at the end only)", DefaultText: "1000"},
 		&ucli.IntFlag{Name: "log-every", Usage: "log.jsonl line and progress line every `N` steps", DefaultText: "20"},
 		&ucli.StringFlag{Name: "crop", Usage: "training crop `HxW`", DefaultText: "the working size; pascal 512x512"},
+		&ucli.Float64Flag{Name: "degrade-scale", Usage: "multiply the spatial degradation ranges (blur and rain lengths, set for 288x384) by `F`, " +
+			"for training and the degraded val split (e.g. 0.1667 for 48x64 images)", DefaultText: "1"},
 		&ucli.IntFlag{Name: "workers", Usage: "loader goroutines `N`", DefaultText: "GOMAXPROCS"},
 		SeedFlag(), DeviceFlag(), JSONFlag(),
 	}
@@ -238,6 +240,9 @@ func applyTrainFlags(c *ucli.Context, cfg *allnet.TrainConfig) error {
 	}
 	if c.IsSet("weight-decay") {
 		cfg.WeightDecay = c.Float64("weight-decay")
+	}
+	if c.IsSet("degrade-scale") {
+		cfg.DegradeScale = c.Float64("degrade-scale")
 	}
 	if c.IsSet("seed") {
 		s := c.Int64("seed")

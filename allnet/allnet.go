@@ -214,7 +214,7 @@ func newDecoder(prefix string, cfg Config, encCh []int, g *engine.Generator) *De
 		if s > 0 {
 			in += 2 * cfg.Widths[s-1]
 		}
-		sc := &decoderScale{Unified: newUnifiedExpert(nn.Join(pre, "unified"), in, c, g)}
+		sc := &decoderScale{Unified: newUnifiedExpert(nn.Join(pre, "unified"), in, c, cfg.DecoderNorm, g)}
 		sc.Add(sc.Unified)
 		for k := range cfg.Stages[s] {
 			b := NewMaEBlock(nn.Join(pre, fmt.Sprintf("mae.%d", k)), c, cfg.MaE, g)
@@ -276,22 +276,22 @@ func (d *Decoder) Forward(feats []*engine.Tensor, train bool, g *engine.Generato
 }
 
 // unifiedExpert is the unified expert U ([ours]): a 1x1 conv to C, then
-// two branches conv3x3 + layer norm over channels + GELU giving P~ and J~;
-// named <prefix>.{proj, p.conv, p.norm, j.conv, j.norm}.
+// two branches conv3x3 + norm (Config.DecoderNorm: a layer norm over
+// channels or a batch norm) + GELU giving P~ and J~; named <prefix>.{proj, p.conv, p.norm, j.conv, j.norm}.
 type unifiedExpert struct {
 	nn.Group
 	Proj         *nn.Conv2d
 	PConv, JConv *nn.Conv2d
-	PNorm, JNorm *nn.LayerNorm
+	PNorm, JNorm channelNorm
 }
 
-func newUnifiedExpert(prefix string, in, c int, g *engine.Generator) *unifiedExpert {
+func newUnifiedExpert(prefix string, in, c int, norm string, g *engine.Generator) *unifiedExpert {
 	u := &unifiedExpert{
 		Proj:  nn.NewConv2d(nn.Join(prefix, "proj"), in, c, 1, 1, 0, 1, true, nn.InitDefault, g),
 		PConv: nn.NewConv2d(nn.Join(prefix, "p.conv"), c, c, 3, 1, 1, 1, false, nn.InitDefault, g),
-		PNorm: nn.NewLayerNormChannelsFirst(nn.Join(prefix, "p.norm"), c, 1e-6),
+		PNorm: newChannelNorm(nn.Join(prefix, "p.norm"), norm, c),
 		JConv: nn.NewConv2d(nn.Join(prefix, "j.conv"), c, c, 3, 1, 1, 1, false, nn.InitDefault, g),
-		JNorm: nn.NewLayerNormChannelsFirst(nn.Join(prefix, "j.norm"), c, 1e-6),
+		JNorm: newChannelNorm(nn.Join(prefix, "j.norm"), norm, c),
 	}
 	u.Add(u.Proj, u.PConv, u.PNorm, u.JConv, u.JNorm)
 	return u

@@ -124,6 +124,7 @@ func TestAllnetPresetsValidate(t *testing.T) {
 		{"task twice", func(c *Config) { c.Tasks = append(c.Tasks, TaskDepth) }, "twice"},
 		{"weight for absent task", func(c *Config) { c.LossWeights[TaskSal] = 1 }, "not a task"},
 		{"head norm", func(c *Config) { c.HeadNorm = "gn" }, "head norm"},
+		{"decoder norm", func(c *Config) { c.DecoderNorm = "gn" }, "decoder norm"},
 		{"depth activation", func(c *Config) { c.DepthActivation = "exp" }, "depth activation"},
 		{"pad", func(c *Config) { c.Pad = "reflect" }, "pad"},
 		{"depth init", func(c *Config) { c.DepthInit = -1 }, "depth init"},
@@ -388,4 +389,28 @@ func TestAllnetTopOneGradients(t *testing.T) {
 			assert.Contains(t, p.Name, ".experts.", "parameter outside the experts without gradient")
 		}
 	}
+}
+
+// TestAllnetDecoderNorm checks that DecoderNorm "bn" (allnet-tiny's) gives
+// the unified experts batch norms (running statistics among the buffers)
+// and "ln" (allnet-s's) layer norms without buffers.
+func TestAllnetDecoderNorm(t *testing.T) {
+	names := func(cfg Config) map[string]bool {
+		out := map[string]bool{}
+		for _, b := range NewModel(cfg, 1).Buffers() {
+			out[b.Name] = true
+		}
+		return out
+	}
+	s, err := Preset("allnet-s", DatasetNYUD)
+	require.NoError(t, err)
+	require.Equal(t, NormLayer, s.DecoderNorm)
+	cfg := allnetTiny(t, DatasetNYUD)
+	require.Equal(t, NormBatch, cfg.DecoderNorm)
+	cfg.DecoderNorm = NormLayer
+	assert.False(t, names(cfg)["decoder.scales.3.unified.p.norm.running_mean"])
+	cfg.DecoderNorm = NormBatch
+	got := names(cfg)
+	assert.True(t, got["decoder.scales.3.unified.p.norm.running_mean"])
+	assert.True(t, got["decoder.scales.0.unified.j.norm.running_var"])
 }

@@ -14,8 +14,7 @@ type taskHead struct {
 	nn.Group
 	Task      string
 	Conv, Out *nn.Conv2d
-	LN        *nn.LayerNorm
-	BN        *nn.BatchNorm2d
+	Norm      channelNorm
 	depthAct  string
 }
 
@@ -24,17 +23,10 @@ func newTaskHead(prefix, task string, c, out int, cfg Config, g *engine.Generato
 		Task:     task,
 		Conv:     nn.NewConv2d(nn.Join(prefix, "conv"), c, c, 3, 1, 1, 1, false, nn.InitDefault, g),
 		Out:      nn.NewConv2d(nn.Join(prefix, "out"), c, out, 1, 1, 0, 1, true, nn.InitDefault, g),
+		Norm:     newChannelNorm(nn.Join(prefix, "norm"), cfg.HeadNorm, c),
 		depthAct: cfg.DepthActivation,
 	}
-	h.Add(h.Conv)
-	if cfg.HeadNorm == "bn" {
-		h.BN = nn.NewBatchNorm2d(nn.Join(prefix, "norm"), c)
-		h.Add(h.BN)
-	} else {
-		h.LN = nn.NewLayerNormChannelsFirst(nn.Join(prefix, "norm"), c, 1e-6)
-		h.Add(h.LN)
-	}
-	h.Add(h.Out)
+	h.Add(h.Conv, h.Norm, h.Out)
 	if task == TaskDepth && cfg.DepthInit > 0 {
 		b := cfg.DepthInit
 		if cfg.DepthActivation == "softplus" {
@@ -49,13 +41,7 @@ func newTaskHead(prefix, task string, c, out int, cfg Config, g *engine.Generato
 // semseg, parts, edge and saliency; depth through the configured
 // activation; normals L2-normalised over channels.
 func (h *taskHead) Forward(j *engine.Tensor, oh, ow int) *engine.Tensor {
-	x := h.Conv.Forward(j)
-	if h.BN != nil {
-		x = h.BN.Forward(x)
-	} else {
-		x = h.LN.Forward(x)
-	}
-	x = h.Out.Forward(engine.GELU(x))
+	x := h.Out.Forward(engine.GELU(h.Norm.Forward(h.Conv.Forward(j))))
 	x = engine.Resize(x, oh, ow)
 	switch h.Task {
 	case TaskDepth:
@@ -78,10 +64,15 @@ func l2Normalize(x *engine.Tensor) *engine.Tensor {
 	return engine.Div(x, n)
 }
 
+// restoreOutInitScale scales the initial weights of the restoration's last
+// convolution.
+const restoreOutInitScale = 1e-2
+
 // restoreHead predicts the restoration residual from the 1/4-scale P
 // ([ours]): two stages of conv3x3 + GELU + bilinear x2 upsampling, then,
 // with a refine width, a full-resolution conv3x3 + GELU over the features
-// concatenated with the degraded input, then a conv3x3 to RGB; named
+// concatenated with the degraded input, then a conv3x3 to RGB (near zero
+// at initialisation); named
 // <prefix>.{conv1, conv2, refine, out}.
 type restoreHead struct {
 	nn.Group
@@ -100,7 +91,17 @@ func newRestoreHead(prefix string, c int, widths [2]int, refine int, g *engine.G
 		r.Add(r.Refine)
 		last = refine
 	}
+	// The last convolution starts near zero ([ours]: PyTorch's default
+	// weights scaled by restoreOutInitScale, zero bias): a new model
+	// returns almost exactly the degraded input, and training moves away
+	// from the identity where that lowers the loss (mildly degraded images
+	// start near the clean image), while every weight still gets a
+	// gradient from the first step.
 	r.Out = nn.NewConv2d(nn.Join(prefix, "out"), last, 3, 3, 1, 1, 1, true, nn.InitDefault, g)
+	engine.NoGrad(func() {
+		r.Out.Weight.CopyFrom(engine.Scale(r.Out.Weight, restoreOutInitScale))
+		r.Out.Bias.CopyFrom(engine.Scale(r.Out.Bias, 0))
+	})
 	r.Add(r.Out)
 	return r
 }

@@ -19,6 +19,11 @@ func TestRestoreRefineSeesPixels(t *testing.T) {
 		cfg := allnetTiny(t, DatasetNYUD)
 		cfg.RestoreRefine = refine
 		m := NewModel(cfg, 3)
+		// The last convolution starts near zero; give it PyTorch's scale
+		// so that the residual shows plainly what the path sees.
+		engine.NoGrad(func() {
+			m.Restore.Out.Weight.CopyFrom(engine.Scale(m.Restore.Out.Weight, 1/restoreOutInitScale))
+		})
 		x, deg := allnetTestInputs(n, h, w, 5)
 		pix := deg.Float32s()
 		const py, px = 17, 11
@@ -50,6 +55,27 @@ func TestRestoreRefineSeesPixels(t *testing.T) {
 		require.Greater(t, maxDiff, 1e-3, "the refine stage sees the changed pixel")
 		require.Less(t, far, 1e-6, "two 3x3 convolutions reach 2 pixels, no further")
 	}
+}
+
+// TestRestoreStartsNearIdentity checks that a new model's restoration is
+// close to the degraded input (the last convolution starts near zero): its
+// residual is about restoreOutInitScale of what PyTorch's default
+// initialisation gives.
+func TestRestoreStartsNearIdentity(t *testing.T) {
+	m := NewModel(allnetTiny(t, DatasetNYUD), 3)
+	x, deg := allnetTestInputs(2, 24, 20, 5)
+	residual := func() float64 {
+		var r *engine.Tensor
+		engine.NoGrad(func() { r = engine.Sub(m.Forward(x, deg, false, nil).Restored, deg) })
+		return math.Sqrt(engine.MeanAll(engine.Square(r)).Item())
+	}
+	small := residual()
+	engine.NoGrad(func() {
+		m.Restore.Out.Weight.CopyFrom(engine.Scale(m.Restore.Out.Weight, 1/restoreOutInitScale))
+	})
+	full := residual()
+	require.Greater(t, full, 1e-3)
+	require.InDelta(t, restoreOutInitScale, small/full, 1e-4)
 }
 
 // TestModelConfigLossWeights checks that loss_weights override the preset's

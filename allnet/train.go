@@ -215,12 +215,15 @@ func Train(cfg TrainConfig, hooks TrainHooks) (*TrainResult, error) {
 		trainDS, valDS = cmpOr(trainDS, tr), cmpOr(valDS, va)
 	}
 	t.val = valDS
+	if err := checkBatchNormBatch(cfg, trainDS.Info()); err != nil {
+		return nil, err
+	}
 	if err := t.setup(trainDS.Info().Classes); err != nil {
 		return nil, err
 	}
 	defer t.closeLogs()
 	ld, err := loader.New(trainDS, loader.Options{Batch: cfg.Batch, Workers: cfg.Workers, Seed: cfg.Seed, Train: true, Crop: cfg.Crop,
-		Augment: cfg.augment()})
+		Augment: cfg.augment(), Degrade: cfg.DegradeOptions()})
 	if err != nil {
 		return nil, err
 	}
@@ -290,6 +293,32 @@ func Train(cfg TrainConfig, hooks TrainHooks) (*TrainResult, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// checkBatchNormBatch refuses a run whose batch norms would see one value
+// per channel: a preset with batch norms in the decoder (allnet-tiny)
+// normalises the 1/32-scale features over the batch and their pixels, so
+// batch 1 needs a crop of more than 32 pixels in one dimension (as
+// PyTorch, which raises the same error mid-step). Sizes unknown here (a
+// dataset of varying sizes without a crop) are not checked.
+func checkBatchNormBatch(cfg TrainConfig, info data.Info) error {
+	mc, err := Preset(cfg.Model, cfg.ModelDataset())
+	if err != nil || (mc.DecoderNorm != NormBatch && mc.HeadNorm != NormBatch) {
+		return nil // the preset error is reported by setup
+	}
+	size := cfg.Crop
+	if size == [2]int{} {
+		size = info.Size
+	}
+	if size == [2]int{} {
+		return nil
+	}
+	coarse := ((size[0] + inputMultiple - 1) / inputMultiple) * ((size[1] + inputMultiple - 1) / inputMultiple)
+	if cfg.Batch*coarse < 2 {
+		return fmt.Errorf("train: batch %d of %dx%d crops leaves one value per channel at the 1/32 scale, which %s's batch norms "+
+			"cannot normalise: use batch >= 2 or a crop larger than 32 pixels in one dimension", cfg.Batch, size[0], size[1], cfg.Model)
+	}
+	return nil
 }
 
 // cmpOr returns a unless it is nil, else b.
@@ -476,7 +505,7 @@ func (t *trainer) evaluate() error {
 			return Evaluate(m, val, o, nil)
 		}
 	}
-	rep, err := ev(t.m, t.val, EvalOptions{Workers: t.cfg.Workers, Limit: t.cfg.EvalLimit, Device: t.dev})
+	rep, err := ev(t.m, t.val, EvalOptions{Workers: t.cfg.Workers, Limit: t.cfg.EvalLimit, Device: t.dev, Degrade: t.cfg.DegradeOptions()})
 	if err != nil {
 		return fmt.Errorf("train: evaluation at step %d: %v", t.step, err)
 	}
@@ -499,7 +528,7 @@ func (t *trainer) evaluate() error {
 	if err := writeJSONLine(t.evalF, line); err != nil {
 		return err
 	}
-	if err := WritePanels(t.m, t.val, t.cfg.Out, t.step, PanelImages, t.dev); err != nil {
+	if err := WritePanels(t.m, t.val, t.cfg.Out, t.step, PanelImages, t.dev, t.cfg.DegradeOptions()); err != nil {
 		return fmt.Errorf("train: step %d: %v", t.step, err)
 	}
 	if err := WriteCurves(t.cfg.Out); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"allnet/data/degrade"
 	"allnet/data/loader"
 	"allnet/data/transform"
 	"allnet/engine"
@@ -184,6 +185,7 @@ func TestTrainConfigValidate(t *testing.T) {
 		{func(c *TrainConfig) { c.Crop = [2]int{32, 0} }, "crop"},
 		{func(c *TrainConfig) { c.ScaleRange = [2]float64{1.5, 1} }, "scale_range"},
 		{func(c *TrainConfig) { c.ScaleRange = [2]float64{0, 2} }, "scale_range"},
+		{func(c *TrainConfig) { c.DegradeScale = -0.5 }, "degrade_scale"},
 		{func(c *TrainConfig) { c.LogEvery = 0 }, "log_every"},
 		{func(c *TrainConfig) { c.Out = "" }, "out"},
 	} {
@@ -208,6 +210,11 @@ func TestTrainConfigValidate(t *testing.T) {
 	want := transform.DefaultOptions()
 	want.ScaleMin, want.ScaleMax = 1, 1.25
 	require.Equal(t, want, c.augment())
+	// degrade_scale scales the default degradation ranges (0 and 1: the
+	// loader's defaults).
+	require.Equal(t, degrade.Options{}, c.DegradeOptions())
+	c.DegradeScale = 0.5
+	require.Equal(t, degrade.DefaultOptions().Scaled(0.5), c.DegradeOptions())
 }
 
 func TestTrainSingleTaskAndExistingRun(t *testing.T) {
@@ -248,4 +255,21 @@ func TestTrainInterruptAndEval(t *testing.T) {
 	require.Contains(t, string(ev), `"main_metric":"semseg"`)
 	require.FileExists(t, filepath.Join(out, RunBestCkpt))
 	require.False(t, math.IsNaN(res.BestValue))
+}
+
+// TestTrainRefusesOneValuePerChannel checks the batch-norm guard: batch 1
+// of 32x32 scenes leaves allnet-tiny's 1/32-scale batch norms one value
+// per channel, which is refused up front (no run folder) with a message
+// naming the fix; batch 2 trains.
+func TestTrainRefusesOneValuePerChannel(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	cfg := tinyTrainConfig(dir)
+	cfg.Batch, cfg.SynthSize, cfg.Iters, cfg.Warmup = 1, [2]int{32, 32}, 1, 0
+	_, err := Train(cfg, TrainHooks{})
+	require.ErrorContains(t, err, "one value per channel")
+	require.ErrorContains(t, err, "batch >= 2")
+	require.NoDirExists(t, dir)
+	cfg.Batch = 2
+	_, err = Train(cfg, TrainHooks{})
+	require.NoError(t, err)
 }

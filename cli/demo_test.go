@@ -44,6 +44,8 @@ func TestDemoShortWritesRunFolder(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(out, allnet.RunConfigFile))
 	require.NoError(t, err)
 	require.Contains(t, string(b), "allnet-tiny")
+	// The augmentation does not rescale.
+	require.Contains(t, string(b), "scale_range: [1, 1]")
 	require.Contains(t, r.stderr, "demo: step 2/2")
 }
 
@@ -76,7 +78,8 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 		{"demo", "--lr", "0"},
 		{"demo", "--size", "16x16"},
 		{"demo", "--size", "big"},
-		{"demo", "--warmup", "500"},
+		{"demo", "--warmup", "5000"},
+		{"demo", "--degrade-scale", "0"},
 		{"demo", "--train-count", "0"},
 		{"demo", "--val-count", "0"},
 		{"demo", "--workers", "-2"},

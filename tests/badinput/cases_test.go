@@ -167,6 +167,7 @@ func cases() []badCase {
 			}, code: 1, msg: "t.safetensors"},
 		{cmd: "eval", name: "checkpoint of another model (pascal heads on nyud)", args: append(evalDS, "--checkpoint", pasCk), code: 1, msg: "runp/ckpt/last.safetensors"},
 		{cmd: "eval", name: "classes 7", args: append(evalDS, "--checkpoint", nyudCk, "--classes", "7"), code: 2, msg: "--classes 7"},
+		{cmd: "eval", name: "negative degrade scale", args: append(evalDS, "--checkpoint", nyudCk, "--degrade-scale", "-1"), code: 2, msg: "--degrade-scale -1"},
 		{cmd: "eval", name: "corrupt baseline JSON", args: append(evalDS, "--checkpoint", nyudCk, "--baseline", "b.json"),
 			prep: writeAt("b.json", []byte(`{"tasks": {`)), code: 1, msg: "--baseline b.json"},
 		{cmd: "eval", name: "prediction folder lacks an image", args: append(evalDS, "--pred", "pred"),
@@ -206,6 +207,7 @@ func cases() []badCase {
 		// train
 		{cmd: "train", name: "batch 0", args: tinyTrain("run", "--iters", "2", "--batch", "0"), code: 2, msg: "--batch"},
 		{cmd: "train", name: "negative lr", args: tinyTrain("run", "--iters", "2", "--lr", "-1"), code: 2, msg: "--lr"},
+		{cmd: "train", name: "negative degrade scale", args: tinyTrain("run", "--iters", "2", "--degrade-scale", "-0.5"), code: 2, msg: "--degrade-scale is -0.5"},
 		{cmd: "train", name: "unknown flag", args: tinyTrain("run", "--iters", "2", "--learning-rate", "1"), code: 2, msg: "-learning-rate"},
 		{cmd: "train", name: "config with an unknown key", args: tinyTrain("run", "--iters", "2", "--config", "c.yaml"),
 			prep: writeAt("c.yaml", []byte("iters: 2\nbogus_key: 1\n")), code: 1, msg: "bogus_key"},

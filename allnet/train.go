@@ -303,7 +303,7 @@ func Train(cfg TrainConfig, hooks TrainHooks) (*TrainResult, error) {
 // dataset of varying sizes without a crop) are not checked.
 func checkBatchNormBatch(cfg TrainConfig, info data.Info) error {
 	mc, err := Preset(cfg.Model, cfg.ModelDataset())
-	if err != nil || (mc.DecoderNorm != NormBatch && mc.HeadNorm != NormBatch) {
+	if err != nil || mc.DecoderNorm != NormBatch {
 		return nil // the preset error is reported by setup
 	}
 	size := cfg.Crop

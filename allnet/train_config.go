@@ -202,7 +202,7 @@ func (c TrainConfig) Validate() error {
 		return bad("crop", c.Crop, "[H, W] both positive, or both 0")
 	case c.ScaleRange != [2]float64{} && !(c.ScaleRange[0] > 0 && c.ScaleRange[1] >= c.ScaleRange[0] && c.ScaleRange[1] <= 16):
 		return bad("scale_range", c.ScaleRange, "[min, max] with 0 < min <= max <= 16 (omit for [0.5, 2])")
-	case !(c.DegradeScale >= 0) || c.DegradeScale > 16:
+	case c.DegradeScale != 0 && !ValidDegradeScale(c.DegradeScale):
 		return bad("degrade_scale", c.DegradeScale, "in (0, 16] (0 = 1)")
 	case c.EvalEvery < 0:
 		return bad("eval_every", c.EvalEvery, ">= 0")
@@ -239,6 +239,10 @@ func resumeFixed(a, b TrainConfig) string {
 	}
 	return ""
 }
+
+// ValidDegradeScale reports whether f is a usable degrade_scale factor,
+// in (0, 16].
+func ValidDegradeScale(f float64) bool { return f > 0 && f <= 16 }
 
 // DegradeOptions returns the degradation ranges of the run: the defaults,
 // scaled by DegradeScale when it is set.

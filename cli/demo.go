@@ -232,7 +232,7 @@ func demoSettingsOf(c *ucli.Context) (demoSettings, error) {
 	}
 	if c.IsSet("degrade-scale") {
 		s.DegradeScale = c.Float64("degrade-scale")
-		if !(s.DegradeScale > 0) || s.DegradeScale > 16 {
+		if !allnet.ValidDegradeScale(s.DegradeScale) {
 			return s, UsageErrorf("--degrade-scale %g: expected a factor in (0, 16]", s.DegradeScale)
 		}
 	}

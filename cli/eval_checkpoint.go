@@ -182,7 +182,7 @@ func evalDegradeOptions(c *ucli.Context, meta allnet.CheckpointMeta) (degrade.Op
 	}
 	if c.IsSet("degrade-scale") {
 		f := c.Float64("degrade-scale")
-		if !(f > 0) || f > 16 {
+		if !allnet.ValidDegradeScale(f) {
 			return degrade.Options{}, UsageErrorf("--degrade-scale %g: expected a factor in (0, 16]", f)
 		}
 		tc.DegradeScale = f

@@ -27,6 +27,13 @@ type MaEConfig struct {
 	NoiseStd float64
 	// MLPRatio is the hidden width of the M3 MLP over the branch width.
 	MLPRatio float64
+	// LearnAuxCoefs trains the load-balancing loss's coefficients a and b
+	// (ALLNET.md 1.3: "learnable from 0.5"). Off by default ([ours], as
+	// MoCE, which fixes both at 0.5): the loss is linear in a and b, so
+	// gradient descent drives them below zero, after which the loss
+	// rewards unbalanced routing (measured: L_aux fell from 0.23 to -11
+	// over the demo's 1,000 steps). Off, a and b are buffers held at 0.5.
+	LearnAuxCoefs bool
 }
 
 // DefaultMaEConfig returns 4 experts with windows 4/8/16/32, top-1

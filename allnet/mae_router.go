@@ -23,7 +23,8 @@ import (
 //
 //	L_aux = a*CV(Importance)^2 + b*CV(Load)^2
 //
-// with a, b learnable (init 0.5; MoCE fixes both at 0.5), CV^2 =
+// with a, b fixed at 0.5 as MoCE (learnable from 0.5 with
+// MaEConfig.LearnAuxCoefs), CV^2 =
 // (std/(mean+1e-8))^2 with the unbiased std, Importance_e = sum_b
 // softmax(z)[b,e] * complexity_e (the clean logits, complexity = the
 // expert's parameter count over the largest's: MoCE's importance_loss with
@@ -50,6 +51,14 @@ func (p scalarParam) Parameters() []*engine.Tensor { return []*engine.Tensor{p.t
 func (p scalarParam) Buffers() []*engine.Tensor    { return nil }
 func (p scalarParam) SetTraining(bool)             {}
 
+// scalarBuffer is a fixed (1)-shaped tensor exposed as a module: saved and
+// loaded under its name, never trained.
+type scalarBuffer struct{ t *engine.Tensor }
+
+func (b scalarBuffer) Parameters() []*engine.Tensor { return nil }
+func (b scalarBuffer) Buffers() []*engine.Tensor    { return []*engine.Tensor{b.t} }
+func (b scalarBuffer) SetTraining(bool)             {}
+
 func newScalar(name string, v float64) *engine.Tensor {
 	return engine.Param(name, engine.Full(engine.CPU(), engine.Float32, v, 1))
 }
@@ -66,7 +75,14 @@ func newMaERouter(prefix string, c int, cfg MaEConfig, complexity []float64, g *
 		noiseStd:   cfg.noiseStd(),
 		topK:       cfg.TopK,
 	}
-	r.Add(r.gate, r.prior, scalarParam{r.t}, scalarParam{r.a}, scalarParam{r.b})
+	r.Add(r.gate, r.prior, scalarParam{r.t})
+	if cfg.LearnAuxCoefs {
+		r.Add(scalarParam{r.a}, scalarParam{r.b})
+	} else {
+		r.a.SetRequiresGrad(false)
+		r.b.SetRequiresGrad(false)
+		r.Add(scalarBuffer{r.a}, scalarBuffer{r.b})
+	}
 	return r
 }
 

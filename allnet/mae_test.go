@@ -2,12 +2,14 @@ package allnet
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"allnet/engine"
+	"allnet/engine/optim"
 	"allnet/internal/golden"
 	"allnet/nn"
 )
@@ -240,4 +242,41 @@ func TestMaEGradientsReachGate(t *testing.T) {
 	out, _ = b2.Forward(p.Detach(), false, nil)
 	engine.SumAll(engine.Mul(out, randInput(24, bsz, c, 5, 7))).Backward()
 	require.True(t, nonzero(b2.Router.gate.Weight.Grad()), "no gradient reaches the gate through the output")
+}
+
+// TestMaEAuxCoefficients trains one MaE block on its load-balancing loss
+// alone: with the default fixed coefficients a and b are buffers that stay
+// at 0.5 and the loss stays non-negative; with LearnAuxCoefs they are
+// parameters and descent lowers them (the loss is linear in them), which
+// is why they are fixed by default.
+func TestMaEAuxCoefficients(t *testing.T) {
+	const c, bsz = 6, 5
+	for _, learn := range []bool{false, true} {
+		cfg := DefaultMaEConfig()
+		cfg.Heads = 2
+		cfg.LearnAuxCoefs = learn
+		b := NewMaEBlock("dec.mae", c, cfg, engine.NewGenerator(31))
+		isParam := slices.Contains(b.Parameters(), b.Router.a)
+		require.Equal(t, learn, isParam, "learn=%v", learn)
+		require.Contains(t, nn.StateDict(b), "dec.mae.router.a", "saved either way")
+		opt, err := optim.NewAdamW(b.Parameters(), optim.AdamWDefaults(0.05))
+		require.NoError(t, err)
+		for step := range 20 {
+			_, aux := b.Forward(randInput(uint64(40+step), bsz, c, 4, 4), true, engine.NewGenerator(uint64(step)))
+			if !learn {
+				require.GreaterOrEqual(t, aux.Item(), 0.0, "step %d", step)
+			}
+			opt.ZeroGrad()
+			aux.Backward()
+			opt.Step()
+		}
+		a, bb := b.Router.a.Item(), b.Router.b.Item()
+		if learn {
+			require.Less(t, a, 0.3, "a is trained down")
+			require.Less(t, bb, 0.3, "b is trained down")
+		} else {
+			require.Equal(t, 0.5, a)
+			require.Equal(t, 0.5, bb)
+		}
+	}
 }

@@ -67,7 +67,7 @@ func NewModel(cfg Config, seed uint64) *Model {
 		m.Heads = append(m.Heads, h)
 		m.Add(h)
 	}
-	m.Restore = newRestoreHead("restore", c4, cfg.RestoreWidths, cfg.RestoreRefine, cfg.RestoreRefineDepth, g)
+	m.Restore = newRestoreHead("restore", c4, cfg.RestoreWidths, cfg.RestoreRefine, g)
 	m.Add(m.Restore)
 	return m
 }

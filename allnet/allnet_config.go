@@ -88,11 +88,6 @@ type Config struct {
 	// scale alone and cannot follow pixel-level degradations (noise, rain
 	// streaks, blur).
 	RestoreRefine int
-	// RestoreRefineDepth is the number of full-resolution conv3x3 + GELU
-	// layers of RestoreRefine channels ([ours]; 0 = 1, the layout before
-	// the field existed): the first sees the features and the degraded
-	// input, each further one the previous layer's output.
-	RestoreRefineDepth int
 	// Pad is how the input is padded to a multiple of 32 at the bottom
 	// and right ([ours]): "zero" (0 in ImageNet-normalised space, i.e.
 	// the mean colour) or "replicate" (the last row and column repeated).
@@ -219,9 +214,6 @@ func (c Config) Validate() error {
 	}
 	if c.RestoreRefine < 0 {
 		return fmt.Errorf("allnet: restoration refine width %d, want >= 0 (0 = none)", c.RestoreRefine)
-	}
-	if c.RestoreRefineDepth < 0 || c.RestoreRefineDepth > 8 {
-		return fmt.Errorf("allnet: restoration refine depth %d, want 0..8 (0 = 1)", c.RestoreRefineDepth)
 	}
 	if len(c.Tasks) == 0 {
 		return fmt.Errorf("allnet: no prediction tasks")

@@ -1,7 +1,6 @@
 package allnet
 
 import (
-	"fmt"
 	"math"
 
 	"allnet/engine"
@@ -71,17 +70,16 @@ const restoreOutInitScale = 1e-2
 
 // restoreHead predicts the restoration residual from the 1/4-scale P
 // ([ours]): two stages of conv3x3 + GELU + bilinear x2 upsampling, then,
-// with a refine width, full-resolution conv3x3 + GELU layers, the first over
-// the features concatenated with the degraded input, then a conv3x3 to RGB
-// (near zero at initialisation); named <prefix>.{conv1, conv2, refine,
-// refine2, ..., out}.
+// with a refine width, a full-resolution conv3x3 + GELU over the features
+// concatenated with the degraded input, then a conv3x3 to RGB (near zero
+// at initialisation); named
+// <prefix>.{conv1, conv2, refine, out}.
 type restoreHead struct {
 	nn.Group
-	Conv1, Conv2, Out *nn.Conv2d
-	Refine            []*nn.Conv2d
+	Conv1, Conv2, Refine, Out *nn.Conv2d
 }
 
-func newRestoreHead(prefix string, c int, widths [2]int, refine, depth int, g *engine.Generator) *restoreHead {
+func newRestoreHead(prefix string, c int, widths [2]int, refine int, g *engine.Generator) *restoreHead {
 	r := &restoreHead{
 		Conv1: nn.NewConv2d(nn.Join(prefix, "conv1"), c, widths[0], 3, 1, 1, 1, true, nn.InitDefault, g),
 		Conv2: nn.NewConv2d(nn.Join(prefix, "conv2"), widths[0], widths[1], 3, 1, 1, 1, true, nn.InitDefault, g),
@@ -89,17 +87,8 @@ func newRestoreHead(prefix string, c int, widths [2]int, refine, depth int, g *e
 	r.Add(r.Conv1, r.Conv2)
 	last := widths[1]
 	if refine > 0 {
-		in := widths[1] + 3
-		for i := range max(depth, 1) {
-			name := "refine"
-			if i > 0 {
-				name = fmt.Sprintf("refine%d", i+1)
-			}
-			conv := nn.NewConv2d(nn.Join(prefix, name), in, refine, 3, 1, 1, 1, true, nn.InitDefault, g)
-			r.Refine = append(r.Refine, conv)
-			r.Add(conv)
-			in = refine
-		}
+		r.Refine = nn.NewConv2d(nn.Join(prefix, "refine"), widths[1]+3, refine, 3, 1, 1, 1, true, nn.InitDefault, g)
+		r.Add(r.Refine)
 		last = refine
 	}
 	// The last convolution starts near zero ([ours]: PyTorch's default
@@ -125,11 +114,8 @@ func (r *restoreHead) Forward(p, degraded01 *engine.Tensor) *engine.Tensor {
 	x = engine.GELU(r.Conv2.Forward(x))
 	hh, ww := degraded01.Dim(2), degraded01.Dim(3)
 	x = engine.Resize(x, hh, ww)
-	for i, conv := range r.Refine {
-		if i == 0 {
-			x = engine.Concat(1, x, degraded01)
-		}
-		x = engine.GELU(conv.Forward(x))
+	if r.Refine != nil {
+		x = engine.GELU(r.Refine.Forward(engine.Concat(1, x, degraded01)))
 	}
 	return r.Out.Forward(x)
 }

@@ -5,29 +5,20 @@ import (
 	"testing"
 
 	"allnet/engine"
-	"allnet/nn"
 	"github.com/stretchr/testify/require"
 )
 
 // TestRestoreRefineSeesPixels checks the full-resolution refine stage: with
 // it, changing one pixel of the degraded input changes the predicted
-// residual around that pixel, as far as the stage's 3x3 convolutions reach
-// and no further (the 1/4-scale path alone cannot: its input is the network
-// input x, held fixed here); without it the residual does not change at
-// all.
+// residual around that pixel (the 1/4-scale path alone cannot: its input is
+// the network input x, held fixed here); without it the residual does not
+// change at all.
 func TestRestoreRefineSeesPixels(t *testing.T) {
 	const n, h, w = 1, 40, 36
-	for _, tc := range []struct{ refine, depth, reach int }{{0, 0, 0}, {6, 0, 2}, {6, 1, 2}, {6, 3, 4}} {
-		refine, reach := tc.refine, tc.reach
+	for _, refine := range []int{0, 6} {
 		cfg := allnetTiny(t, DatasetNYUD)
-		cfg.RestoreRefine, cfg.RestoreRefineDepth = refine, tc.depth
+		cfg.RestoreRefine = refine
 		m := NewModel(cfg, 3)
-		if tc.depth == 3 {
-			sd := nn.StateDict(m)
-			for _, name := range []string{"restore.refine.weight", "restore.refine2.weight", "restore.refine3.bias"} {
-				require.Contains(t, sd, name)
-			}
-		}
 		// The last convolution starts near zero; give it PyTorch's scale
 		// so that the residual shows plainly what the path sees.
 		engine.NoGrad(func() {
@@ -49,7 +40,7 @@ func TestRestoreRefineSeesPixels(t *testing.T) {
 				for xx := range w {
 					i := (c*h+y)*w + xx
 					d := math.Abs(float64(r1[i] - r2[i]))
-					if y >= py-reach && y <= py+reach && xx >= px-reach && xx <= px+reach {
+					if y >= py-2 && y <= py+2 && xx >= px-2 && xx <= px+2 {
 						maxDiff = math.Max(maxDiff, d)
 					} else {
 						far = math.Max(far, d)
@@ -61,8 +52,8 @@ func TestRestoreRefineSeesPixels(t *testing.T) {
 			require.Less(t, maxDiff+far, 1e-6, "without refine the residual ignores the degraded pixels (up to rounding)")
 			continue
 		}
-		require.Greater(t, maxDiff, 1e-3, "the refine stage sees the changed pixel (%+v)", tc)
-		require.Less(t, far, 1e-6, "%d 3x3 convolutions reach %d pixels, no further", reach, reach)
+		require.Greater(t, maxDiff, 1e-3, "the refine stage sees the changed pixel")
+		require.Less(t, far, 1e-6, "two 3x3 convolutions reach 2 pixels, no further")
 	}
 }
 

@@ -230,11 +230,12 @@ func demoSettingsOf(c *ucli.Context) (demoSettings, error) {
 	if c.IsSet("lr") {
 		s.LR = c.Float64("lr")
 	}
-	if c.IsSet("degrade-scale") {
-		s.DegradeScale = c.Float64("degrade-scale")
-		if !allnet.ValidDegradeScale(s.DegradeScale) {
-			return s, UsageErrorf("--degrade-scale %g: expected a factor in (0, 16]", s.DegradeScale)
-		}
+	f, set, err := degradeScaleOf(c)
+	if err != nil {
+		return s, err
+	}
+	if set {
+		s.DegradeScale = f
 	}
 	if c.IsSet("size") {
 		h, w, err := parseSize("--size", c.String("size"))

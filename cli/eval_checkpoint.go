@@ -180,11 +180,11 @@ func evalDegradeOptions(c *ucli.Context, meta allnet.CheckpointMeta) (degrade.Op
 	if s := meta.Extra["train_config"]; s != "" {
 		_ = json.Unmarshal([]byte(s), &tc) // a checkpoint without it evaluates at scale 1
 	}
-	if c.IsSet("degrade-scale") {
-		f := c.Float64("degrade-scale")
-		if !allnet.ValidDegradeScale(f) {
-			return degrade.Options{}, UsageErrorf("--degrade-scale %g: expected a factor in (0, 16]", f)
-		}
+	f, set, err := degradeScaleOf(c)
+	if err != nil {
+		return degrade.Options{}, err
+	}
+	if set {
 		tc.DegradeScale = f
 	}
 	return tc.DegradeOptions(), nil

@@ -7,6 +7,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"allnet/allnet"
 	"allnet/engine/backend"
 )
 
@@ -83,4 +84,18 @@ func NoArgs(c *ucli.Context) error {
 		return UsageErrorf("%s takes no arguments, found %q (see '%s --help')", c.Command.FullName(), c.Args().Slice(), c.Command.HelpName)
 	}
 	return nil
+}
+
+// degradeScaleOf returns --degrade-scale (demo, eval --checkpoint) and
+// whether it was given, refusing a factor outside allnet.ValidDegradeScale's
+// (0, 16].
+func degradeScaleOf(c *ucli.Context) (f float64, set bool, err error) {
+	if !c.IsSet("degrade-scale") {
+		return 0, false, nil
+	}
+	f = c.Float64("degrade-scale")
+	if !allnet.ValidDegradeScale(f) {
+		return f, true, UsageErrorf("--degrade-scale %g: expected a factor in (0, 16]", f)
+	}
+	return f, true, nil
 }

@@ -67,7 +67,7 @@ func NewModel(cfg Config, seed uint64) *Model {
 		m.Heads = append(m.Heads, h)
 		m.Add(h)
 	}
-	m.Restore = newRestoreHead("restore", c4, cfg.RestoreWidths, cfg.RestoreRefine, g)
+	m.Restore = newRestoreHead("restore", c4, cfg, g)
 	m.Add(m.Restore)
 	return m
 }
@@ -76,7 +76,9 @@ func NewModel(cfg Config, seed uint64) *Model {
 // image, and degraded01 (N, 3, H, W), the same degraded image in [0, 1]
 // (the base of the restoration residual). Any H, W >= 1 works: x is padded
 // at the bottom and right to a multiple of 32 (Config.Pad) and every output
-// is cropped back. train switches dropout, drop-path, batch norms and the
+// is cropped back; with PadNone the encoder's strided convolutions round
+// odd sizes up and the decoder resizes each coarser scale to the next
+// level's size. train switches dropout, drop-path, batch norms and the
 // routing noise, drawn from g (nil is allowed when not training). The
 // model's training flag is set to train.
 func (m *Model) Forward(x, degraded01 *engine.Tensor, train bool, g *engine.Generator) *Outputs {
@@ -117,11 +119,11 @@ func sameDims(a, b *engine.Tensor) bool {
 
 // padTo pads x (N, C, H, W) at the bottom and right to multiples of k:
 // with zeros ("zero") or by repeating the last row and column
-// ("replicate").
+// ("replicate"); "none" returns x as it is.
 func padTo(x *engine.Tensor, k int, mode string) *engine.Tensor {
 	h, w := x.Dim(2), x.Dim(3)
 	ph, pw := (k-h%k)%k, (k-w%k)%k
-	if ph == 0 && pw == 0 {
+	if (ph == 0 && pw == 0) || mode == PadNone {
 		return x
 	}
 	if mode == "zero" {

@@ -168,6 +168,38 @@ func TestAllnetPadReplicate(t *testing.T) {
 	z := padTo(x, 4, "zero")
 	assert.Equal(t, []float32{1, 2, 3, 0, 4, 5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0}, z.Float32s())
 	assert.Same(t, x, padTo(x, 1, "zero"))
+	assert.Same(t, x, padTo(x, 4, PadNone))
+}
+
+// TestAllnetPadNone runs the model unpadded at a size that is no multiple
+// of 32: the encoder's levels round up (37x50: 10x13 at 1/4 ... 2x2 at
+// 1/32), the decoder follows them and every output has the input's size.
+func TestAllnetPadNone(t *testing.T) {
+	cfg := allnetTiny(t, DatasetNYUD)
+	cfg.Pad = PadNone
+	require.NoError(t, cfg.Validate())
+	m := NewModel(cfg, 3)
+	x, deg := allnetTestInputs(2, 37, 50, 5)
+	feats := m.Backbone.Forward(padTo(x, inputMultiple, cfg.Pad))
+	var got [][]int
+	for _, f := range feats {
+		got = append(got, f.Shape()[2:])
+	}
+	assert.Equal(t, [][]int{{10, 13}, {5, 7}, {3, 4}, {2, 2}}, got)
+	p, j, _ := m.Decoder.Forward(feats, false, nil)
+	assert.Equal(t, []int{10, 13}, p.Shape()[2:])
+	assert.Equal(t, []int{10, 13}, j.Shape()[2:])
+	out := m.Forward(x, deg, false, nil)
+	for task, v := range out.Tasks {
+		assert.Equal(t, []int{37, 50}, v.Shape()[2:], task)
+	}
+	assert.Equal(t, []int{2, 3, 37, 50}, out.Restored.Shape())
+	for _, v := range out.Restored.Float32s() {
+		require.False(t, math.IsNaN(float64(v)) || math.IsInf(float64(v), 0))
+	}
+	bad := cfg
+	bad.Pad = "reflect"
+	assert.ErrorContains(t, bad.Validate(), "want zero, replicate or none")
 }
 
 func TestAllnetStateDictNames(t *testing.T) {

@@ -19,7 +19,7 @@ type PartFLOPs struct {
 // DCNv3, PSF convolution and bilinear resizing; elementwise ops, norms and
 // softmax not counted; FLOPs = 2*MACs).
 type FLOPReport struct {
-	// H and W are the input size; the model pads it to a multiple of 32.
+	// H and W are the input size (padded as Config.Pad says).
 	H, W int
 	// Parts are the backbone, the decoder, the task heads and the
 	// restoration head, with every MaE block routing the image to expert 0

@@ -21,6 +21,8 @@ func TestBackboneFLOPsInternImageS(t *testing.T) {
 func TestCountFLOPsTiny(t *testing.T) {
 	cfg, err := Preset("allnet-tiny", DatasetNYUD)
 	require.NoError(t, err)
+	unpadded := cfg
+	cfg.Pad = "zero"
 	rep := CountFLOPs(cfg, 70, 100) // padded to 96x128
 	require.Len(t, rep.Parts, 4)
 	for _, p := range rep.Parts {
@@ -37,4 +39,9 @@ func TestCountFLOPsTiny(t *testing.T) {
 	big := CountFLOPs(cfg, 192, 256)
 	ratio := float64(big.Total().MACs()) / float64(rep.Total().MACs())
 	require.InDelta(t, 4, ratio, 0.6)
+	// Unpadded (the preset's PadNone), 48x64 costs about 3/4 of the padded
+	// 64x64.
+	require.Equal(t, PadNone, unpadded.Pad)
+	padded, bare := CountFLOPs(cfg, 48, 64).Total().MACs(), CountFLOPs(unpadded, 48, 64).Total().MACs()
+	require.InDelta(t, 0.75, float64(bare)/float64(padded), 0.08)
 }

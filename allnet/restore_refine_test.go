@@ -96,3 +96,43 @@ func TestModelConfigLossWeights(t *testing.T) {
 	_, err = ModelConfig(tc, 13)
 	require.ErrorContains(t, err, "depth = -1")
 }
+
+// TestRestoreInputFeatures checks the restoration path's own features of
+// the degraded image (Config.RestoreInput): even without the refine stage
+// a changed input pixel now changes the residual (through the stride-2
+// skip, so also a few pixels away), and the layers carry the documented
+// names and shapes.
+func TestRestoreInputFeatures(t *testing.T) {
+	const n, h, w = 2, 40, 36
+	cfg := allnetTiny(t, DatasetNYUD)
+	cfg.RestoreRefine, cfg.RestoreInput = 0, 4
+	require.NoError(t, cfg.Validate())
+	m := NewModel(cfg, 3)
+	shapes := map[string][]int{}
+	for _, p := range m.Parameters() {
+		shapes[p.Name] = p.Shape()
+	}
+	require.Equal(t, []int{4, 3, 3, 3}, shapes["restore.in0.conv.weight"])
+	require.Equal(t, []int{4, 4, 3, 3}, shapes["restore.in1.conv.weight"])
+	require.Equal(t, []int{cfg.RestoreWidths[1], cfg.RestoreWidths[0] + 4, 3, 3}, shapes["restore.conv2.weight"])
+	x, deg := allnetTestInputs(n, h, w, 5)
+	pix := deg.Float32s()
+	pix[17*w+11] += 0.5
+	deg2 := engine.FromFloat32(engine.CPU(), pix, n, 3, h, w)
+	var r1, r2 []float32
+	engine.NoGrad(func() {
+		r1 = engine.Sub(m.Forward(x, deg, false, nil).Restored, deg).Float32s()
+		r2 = engine.Sub(m.Forward(x, deg2, false, nil).Restored, deg2).Float32s()
+	})
+	changed := 0
+	for i := range r1 {
+		if math.Abs(float64(r1[i]-r2[i])) > 1e-7 {
+			changed++
+		}
+	}
+	require.Greater(t, changed, 3*9, "the residual follows the input pixel over more than a 3x3 patch")
+	require.Less(t, changed, 3*h*w/2, "image 2 and far pixels of image 1 do not change (batch norms in evaluation mode)")
+
+	cfg.RestoreInput = -1
+	require.ErrorContains(t, cfg.Validate(), "restoration input width -1")
+}

@@ -17,7 +17,7 @@ func TestRestoreRefineSeesPixels(t *testing.T) {
 	const n, h, w = 1, 40, 36
 	for _, refine := range []int{0, 6} {
 		cfg := allnetTiny(t, DatasetNYUD)
-		cfg.RestoreRefine = refine
+		cfg.RestoreRefine, cfg.RestoreInput = refine, 0
 		m := NewModel(cfg, 3)
 		// The last convolution starts near zero; give it PyTorch's scale
 		// so that the residual shows plainly what the path sees.

@@ -282,27 +282,22 @@ func (d *Decoder) Forward(feats []*engine.Tensor, train bool, g *engine.Generato
 // channels or a batch norm) + GELU giving P~ and J~; named <prefix>.{proj, p.conv, p.norm, j.conv, j.norm}.
 type unifiedExpert struct {
 	nn.Group
-	Proj         *nn.Conv2d
-	PConv, JConv *nn.Conv2d
-	PNorm, JNorm channelNorm
+	Proj *nn.Conv2d
+	P, J *convNormGELU
 }
 
 func newUnifiedExpert(prefix string, in, c int, norm string, g *engine.Generator) *unifiedExpert {
 	u := &unifiedExpert{
-		Proj:  nn.NewConv2d(nn.Join(prefix, "proj"), in, c, 1, 1, 0, 1, true, nn.InitDefault, g),
-		PConv: nn.NewConv2d(nn.Join(prefix, "p.conv"), c, c, 3, 1, 1, 1, false, nn.InitDefault, g),
-		PNorm: newChannelNorm(nn.Join(prefix, "p.norm"), norm, c),
-		JConv: nn.NewConv2d(nn.Join(prefix, "j.conv"), c, c, 3, 1, 1, 1, false, nn.InitDefault, g),
-		JNorm: newChannelNorm(nn.Join(prefix, "j.norm"), norm, c),
+		Proj: nn.NewConv2d(nn.Join(prefix, "proj"), in, c, 1, 1, 0, 1, true, nn.InitDefault, g),
+		P:    newConvNormGELU(nn.Join(prefix, "p"), c, c, 1, norm, g),
+		J:    newConvNormGELU(nn.Join(prefix, "j"), c, c, 1, norm, g),
 	}
-	u.Add(u.Proj, u.PConv, u.PNorm, u.JConv, u.JNorm)
+	u.Add(u.Proj, u.P, u.J)
 	return u
 }
 
 // Forward maps x (N, in, H, W) to (P~, J~), each (N, C, H, W).
 func (u *unifiedExpert) Forward(x *engine.Tensor) (p, j *engine.Tensor) {
 	h := u.Proj.Forward(x)
-	p = engine.GELU(u.PNorm.Forward(u.PConv.Forward(h)))
-	j = engine.GELU(u.JNorm.Forward(u.JConv.Forward(h)))
-	return p, j
+	return u.P.Forward(h), u.J.Forward(h)
 }

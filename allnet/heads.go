@@ -12,21 +12,20 @@ import (
 // norm is a layer norm over channels or a batch norm (Config.HeadNorm).
 type taskHead struct {
 	nn.Group
-	Task      string
-	Conv, Out *nn.Conv2d
-	Norm      channelNorm
-	depthAct  string
+	Task     string
+	In       *convNormGELU
+	Out      *nn.Conv2d
+	depthAct string
 }
 
 func newTaskHead(prefix, task string, c, out int, cfg Config, g *engine.Generator) *taskHead {
 	h := &taskHead{
 		Task:     task,
-		Conv:     nn.NewConv2d(nn.Join(prefix, "conv"), c, c, 3, 1, 1, 1, false, nn.InitDefault, g),
+		In:       newConvNormGELU(prefix, c, c, 1, cfg.HeadNorm, g),
 		Out:      nn.NewConv2d(nn.Join(prefix, "out"), c, out, 1, 1, 0, 1, true, nn.InitDefault, g),
-		Norm:     newChannelNorm(nn.Join(prefix, "norm"), cfg.HeadNorm, c),
 		depthAct: cfg.DepthActivation,
 	}
-	h.Add(h.Conv, h.Norm, h.Out)
+	h.Add(h.In, h.Out)
 	if task == TaskDepth && cfg.DepthInit > 0 {
 		b := cfg.DepthInit
 		if cfg.DepthActivation == "softplus" {
@@ -41,7 +40,7 @@ func newTaskHead(prefix, task string, c, out int, cfg Config, g *engine.Generato
 // semseg, parts, edge and saliency; depth through the configured
 // activation; normals L2-normalised over channels.
 func (h *taskHead) Forward(j *engine.Tensor, oh, ow int) *engine.Tensor {
-	x := h.Out.Forward(engine.GELU(h.Norm.Forward(h.Conv.Forward(j))))
+	x := h.Out.Forward(h.In.Forward(j))
 	x = engine.Resize(x, oh, ow)
 	switch h.Task {
 	case TaskDepth:

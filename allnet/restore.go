@@ -25,28 +25,6 @@ type restoreHead struct {
 	In0, In1                  *convNormGELU
 }
 
-// convNormGELU is conv3x3 (no bias) + channel norm + GELU, named
-// <prefix>.{conv, norm}.
-type convNormGELU struct {
-	nn.Group
-	Conv *nn.Conv2d
-	Norm channelNorm
-}
-
-func newConvNormGELU(prefix string, in, out, stride int, norm string, g *engine.Generator) *convNormGELU {
-	c := &convNormGELU{
-		Conv: nn.NewConv2d(nn.Join(prefix, "conv"), in, out, 3, stride, 1, 1, false, nn.InitDefault, g),
-		Norm: newChannelNorm(nn.Join(prefix, "norm"), norm, out),
-	}
-	c.Add(c.Conv, c.Norm)
-	return c
-}
-
-// Forward applies conv, norm and GELU to x (N, C, H, W).
-func (c *convNormGELU) Forward(x *engine.Tensor) *engine.Tensor {
-	return engine.GELU(c.Norm.Forward(c.Conv.Forward(x)))
-}
-
 func newRestoreHead(prefix string, c int, cfg Config, g *engine.Generator) *restoreHead {
 	widths, refine, in := cfg.RestoreWidths, cfg.RestoreRefine, cfg.RestoreInput
 	r := &restoreHead{

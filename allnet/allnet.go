@@ -129,14 +129,31 @@ func padTo(x *engine.Tensor, k int, mode string) *engine.Tensor {
 	if mode == "zero" {
 		return engine.Pad(x, 0, [2]int{}, [2]int{}, [2]int{0, ph}, [2]int{0, pw})
 	}
-	n, c := x.Dim(0), x.Dim(1)
-	if ph > 0 {
-		last := engine.Expand(engine.Slice(x, 2, h-1, h), n, c, ph, w)
-		x = engine.Concat(2, x, last)
-	}
-	if pw > 0 {
-		last := engine.Expand(engine.Slice(x, 3, w-1, w), n, c, h+ph, pw)
-		x = engine.Concat(3, x, last)
+	return padReplicate(x, 0, ph, 0, pw)
+}
+
+// padReplicate pads x (N, C, H, W) by top, bottom, left and right rows
+// and columns, each a copy of the nearest edge row or column.
+func padReplicate(x *engine.Tensor, top, bottom, left, right int) *engine.Tensor {
+	for _, side := range [2]struct{ axis, before, after int }{{2, top, bottom}, {3, left, right}} {
+		if side.before == 0 && side.after == 0 {
+			continue
+		}
+		// edge repeats row or column at of the current x count times.
+		edge := func(at, count int) *engine.Tensor {
+			shape := x.Shape()
+			shape[side.axis] = count
+			return engine.Expand(engine.Slice(x, side.axis, at, at+1), shape...)
+		}
+		var parts []*engine.Tensor
+		if side.before > 0 {
+			parts = append(parts, edge(0, side.before))
+		}
+		parts = append(parts, x)
+		if side.after > 0 {
+			parts = append(parts, edge(x.Dim(side.axis)-1, side.after))
+		}
+		x = engine.Concat(side.axis, parts...)
 	}
 	return x
 }

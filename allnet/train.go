@@ -223,7 +223,7 @@ func Train(cfg TrainConfig, hooks TrainHooks) (*TrainResult, error) {
 	}
 	defer t.closeLogs()
 	ld, err := loader.New(trainDS, loader.Options{Batch: cfg.Batch, Workers: cfg.Workers, Seed: cfg.Seed, Train: true, Crop: cfg.Crop,
-		Augment: cfg.augment(), Degrade: cfg.DegradeOptions()})
+		Augment: cfg.augment(), Degrade: cfg.DegradeOptions(), DeferBlur: cfg.blurOnDevice(t.dev)})
 	if err != nil {
 		return nil, err
 	}
@@ -432,6 +432,10 @@ func (t *trainer) newOptimizer() error {
 func (t *trainer) trainStep(b *loader.Batch, lr float64) (map[string]float64, float64, error) {
 	step := t.step + 1
 	x, d01, tg := BatchTensors(b, t.dev)
+	x, d01, err := ApplyDeferredBlur(b, x, d01, tg.Clean)
+	if err != nil {
+		return nil, 0, fmt.Errorf("train: step %d: %v", step, err)
+	}
 	out := t.m.Forward(x, d01, true, t.g)
 	lt, err := t.m.Loss(out, tg)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 
 	"allnet/data/degrade"
 	"allnet/data/transform"
+	"allnet/engine"
+	"allnet/engine/backend"
 )
 
 // TrainConfig is everything that defines a training run (ALLNET.md section
@@ -62,6 +64,12 @@ type TrainConfig struct {
 	// degrade.Options.Scaled; 0 = 1. Smaller images want their size
 	// ratio (the demo's 48x64: 1/6).
 	DegradeScale float64 `yaml:"degrade_scale,omitempty" json:"degrade_scale,omitempty"`
+	// BlurOnDevice is where training images get their motion blur:
+	// "auto" (or "": on the training device unless it is the CPU), "on"
+	// (on the device through engine.PSFConv, see DeviceBlur) or "off" (in
+	// the loader's goroutines on the host). The degraded validation split
+	// is always made on the host.
+	BlurOnDevice string `yaml:"blur_on_device,omitempty" json:"blur_on_device,omitempty"`
 
 	EvalEvery  int    `yaml:"eval_every" json:"eval_every"`   // evaluate every N steps (0 = never)
 	EvalLimit  int    `yaml:"eval_limit" json:"eval_limit"`   // validation images per evaluation (0 = all)
@@ -204,6 +212,8 @@ func (c TrainConfig) Validate() error {
 		return bad("scale_range", c.ScaleRange, "[min, max] with 0 < min <= max <= 16 (omit for [0.5, 2])")
 	case c.DegradeScale != 0 && !ValidDegradeScale(c.DegradeScale):
 		return bad("degrade_scale", c.DegradeScale, "in (0, 16] (0 = 1)")
+	case !slices.Contains([]string{"", BlurAuto, BlurOn, BlurOff}, c.BlurOnDevice):
+		return bad("blur_on_device", c.BlurOnDevice, "auto, on or off")
 	case c.EvalEvery < 0:
 		return bad("eval_every", c.EvalEvery, ">= 0")
 	case c.EvalLimit < 0:
@@ -238,6 +248,24 @@ func resumeFixed(a, b TrainConfig) string {
 		}
 	}
 	return ""
+}
+
+// TrainConfig.BlurOnDevice values.
+const (
+	BlurAuto = "auto"
+	BlurOn   = "on"
+	BlurOff  = "off"
+)
+
+// blurOnDevice reports whether training on dev blurs images there.
+func (c TrainConfig) blurOnDevice(dev backend.Backend) bool {
+	switch c.BlurOnDevice {
+	case BlurOn:
+		return true
+	case BlurOff:
+		return false
+	}
+	return dev != engine.CPU()
 }
 
 // ValidDegradeScale reports whether f is a usable degrade_scale factor,

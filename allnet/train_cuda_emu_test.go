@@ -11,6 +11,9 @@ import (
 	"sync"
 	"testing"
 
+	"allnet/data/degrade"
+	"allnet/engine"
+	"allnet/engine/backend"
 	"allnet/engine/cuda"
 	"allnet/kernels/emu"
 	"github.com/stretchr/testify/require"
@@ -61,6 +64,9 @@ func TestTrainOnEmulatedCUDA(t *testing.T) {
 		cfg := tinyTrainConfig(dir)
 		// 64x32: batch norms need two values per channel at 1/32.
 		cfg.Iters, cfg.Batch, cfg.SynthSize, cfg.Device = 2, 1, [2]int{64, 32}, dev
+		// Both blur on the training device (through the PSF kernel on
+		// CUDA), so that their inputs are the same.
+		cfg.BlurOnDevice = BlurOn
 		_, err := Train(cfg, TrainHooks{})
 		require.NoError(t, err, dev)
 		runs[dev] = dir
@@ -88,4 +94,19 @@ func TestTrainOnEmulatedCUDA(t *testing.T) {
 	rel := math.Sqrt(num / den)
 	t.Logf("weights after two steps: relative difference cpu vs cuda %.2e", rel)
 	require.Less(t, rel, 1e-3, "weights after two steps, relative difference cpu vs cuda")
+}
+
+// TestDeviceBlurOnEmulatedCUDA runs DeviceBlur, noise included, on the
+// CUDA backend over the emulated driver and on the CPU: the same blurred
+// images to float32 rounding.
+func TestDeviceBlurOnEmulatedCUDA(t *testing.T) {
+	registerEmulatedCUDA(t)
+	dev, err := backend.Open("cuda")
+	require.NoError(t, err)
+	const n, h, w = 2, 19, 27
+	pix := blurTestImages(n, h, w, 5)
+	params := []degrade.BlurParams{{Length: 9, Angle: 15, Curvature: 0.1, Shot: 0.005, Read: 0.01}, {Length: 4, Angle: 200}}
+	want := DeviceBlur(engine.FromFloat32(engine.CPU(), pix, n, 3, h, w), params, engine.NewGenerator(8)).Float32s()
+	got := DeviceBlur(engine.FromFloat32(dev, pix, n, 3, h, w), params, engine.NewGenerator(8)).Float32s()
+	require.InDeltaSlice(t, want, got, 1e-4)
 }

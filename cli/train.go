@@ -23,7 +23,8 @@ func init() { addCommand(trainCommand) }
 // trainRunFlags are the flags that define a run: with --resume they must
 // not be given (the run's config.yaml fixes them).
 var trainRunFlags = []string{"model", "dataset", "root", "like", "synth-seed", "synth-count", "synth-size", "classes",
-	"iters", "batch", "lr", "weight-decay", "warmup", "seed", "tasks", "pretrained", "config", "crop", "main-metric", "degrade-scale"}
+	"iters", "batch", "lr", "weight-decay", "warmup", "seed", "tasks", "pretrained", "config", "crop", "main-metric", "degrade-scale",
+	"blur-on-device"}
 
 func trainCommand() *ucli.Command {
 	flags := []ucli.Flag{
@@ -51,6 +52,8 @@ func trainCommand() *ucli.Command {
 		&ucli.StringFlag{Name: "crop", Usage: "training crop `HxW`", DefaultText: "the working size; pascal 512x512"},
 		&ucli.Float64Flag{Name: "degrade-scale", Usage: "multiply the spatial degradation ranges (blur and rain lengths, set for 288x384) by `F`, " +
 			"for training and the degraded val split (e.g. 0.1667 for 48x64 images)", DefaultText: "1"},
+		&ucli.StringFlag{Name: "blur-on-device", Usage: "where training images get their motion blur: `auto` (on the device unless it is the CPU), " +
+			"on (on the device through the PSF kernel, engine.PSFConv) or off (on the host, in the loader)", DefaultText: "auto"},
 		&ucli.IntFlag{Name: "workers", Usage: "loader goroutines `N`", DefaultText: "GOMAXPROCS"},
 		SeedFlag(), DeviceFlag(), JSONFlag(),
 	}
@@ -218,7 +221,8 @@ func resolveTrain(c *ucli.Context, cfg allnet.TrainConfig) error {
 // applyTrainFlags copies the flags given on the command line into cfg.
 func applyTrainFlags(c *ucli.Context, cfg *allnet.TrainConfig) error {
 	str := map[string]*string{"model": &cfg.Model, "dataset": &cfg.Dataset, "root": &cfg.Root, "like": &cfg.Like,
-		"out": &cfg.Out, "pretrained": &cfg.Pretrained, "main-metric": &cfg.MainMetric, "device": &cfg.Device}
+		"out": &cfg.Out, "pretrained": &cfg.Pretrained, "main-metric": &cfg.MainMetric, "device": &cfg.Device,
+		"blur-on-device": &cfg.BlurOnDevice}
 	for n, p := range str {
 		if c.IsSet(n) {
 			*p = c.String(n)

@@ -30,6 +30,10 @@ type Batch struct {
 
 	Types []string       // degradation type per image ("clean" when none)
 	Specs []degrade.Spec // full degradation per image: ApplySpec on Clean reproduces it
+	// Deferred marks the images whose degradation (blur, with
+	// Options.DeferBlur) is not applied yet: Images holds their clean
+	// image. Nil when there are none.
+	Deferred []bool
 }
 
 // item is one prepared sample: augmented ground truth and clean image, its
@@ -39,6 +43,7 @@ type item struct {
 	s        *data.Sample
 	degraded data.Image
 	spec     degrade.Spec
+	deferred bool // spec not applied: degraded is the clean image
 }
 
 // collate stacks items into a Batch; the first item decides the size and the
@@ -64,6 +69,12 @@ func collate(items []item, epoch, step int) (*Batch, error) {
 				s.Name, m, f.Name, tasks(f))
 		}
 		b.Indices[i], b.Names[i], b.Types[i], b.Specs[i] = it.index, s.Name, string(it.spec.Type), it.spec
+		if it.deferred {
+			if b.Deferred == nil {
+				b.Deferred = make([]bool, n)
+			}
+			b.Deferred[i] = true
+		}
 		img := data.Image{C: 3, H: h, W: w, Pix: b.Images[i*3*hw : (i+1)*3*hw]}
 		copy(img.Pix, it.degraded.Pix)
 		transform.Normalize(img, transform.ImageNetMean, transform.ImageNetStd)

@@ -91,7 +91,8 @@ func (l *Loader) prepare(epoch, index int) (item, error) {
 		}
 	}
 	it := item{index: index, s: &s, degraded: s.Image, spec: spec}
-	if spec.Type != degrade.Clean {
+	it.deferred = l.o.DeferBlur && l.o.Train && spec.Type == degrade.Blur
+	if spec.Type != degrade.Clean && !it.deferred {
 		it.degraded, err = degrade.ApplySpec(s.Image, s.Depth, spec)
 		if err != nil {
 			return item{}, fmt.Errorf("loader: sample %q: %w", s.Name, err)

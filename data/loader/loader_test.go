@@ -215,6 +215,50 @@ func TestTrainingBatches(t *testing.T) {
 	require.Equal(t, orig, ds.samples, "loader wrote into the dataset's samples")
 }
 
+// TestDeferBlur checks Options.DeferBlur: the same batches as without it,
+// except that blurred images keep their clean pixels and are marked
+// Deferred (their Specs unchanged); evaluation ignores it.
+func TestDeferBlur(t *testing.T) {
+	ds := newFake(10, 40, 56)
+	o := trainOpts(2, 2)
+	plain, err := New(ds, o)
+	require.NoError(t, err)
+	defer plain.Close()
+	o.DeferBlur = true
+	deferred, err := New(ds, o)
+	require.NoError(t, err)
+	defer deferred.Close()
+	blurred := 0
+	for k := range 12 {
+		a, b := take(t, plain, 1)[0], take(t, deferred, 1)[0]
+		require.Equal(t, a.Specs, b.Specs, "batch %d", k)
+		hw := b.H * b.W
+		for i := range b.B {
+			img := b.Images[i*3*hw : (i+1)*3*hw]
+			if a.Types[i] != string(degrade.Blur) {
+				require.True(t, b.Deferred == nil || !b.Deferred[i])
+				bitsEqual(t, a.Images[i*3*hw:(i+1)*3*hw], img, "not blurred")
+				continue
+			}
+			blurred++
+			require.True(t, b.Deferred[i], "batch %d image %d: blur is deferred", k, i)
+			clean := data.Image{C: 3, H: b.H, W: b.W, Pix: append([]float32(nil), b.Clean[i*3*hw:(i+1)*3*hw]...)}
+			transform.Normalize(clean, transform.ImageNetMean, transform.ImageNetStd)
+			bitsEqual(t, clean.Pix, img, "deferred blur keeps the clean image")
+		}
+	}
+	require.Positive(t, blurred, "some images drew blur")
+
+	o = trainOpts(1, 1)
+	o.Train, o.DeferBlur, o.Batch = false, true, 10
+	ev, err := New(ds, o)
+	require.NoError(t, err)
+	defer ev.Close()
+	b := take(t, ev, 1)[0]
+	require.Nil(t, b.Deferred, "the validation split is degraded by the loader")
+	require.Contains(t, b.Types, string(degrade.Blur))
+}
+
 func TestCleanOption(t *testing.T) {
 	ds := newFake(4, 40, 56)
 	for _, train := range []bool{true, false} {

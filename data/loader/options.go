@@ -31,6 +31,12 @@ type Options struct {
 	// Clean skips degradation: Images hold the normalised clean image and
 	// every Type is "clean" (evaluation's --clean, ablations).
 	Clean bool
+	// DeferBlur leaves training images whose drawn degradation is blur to
+	// the caller: their Images hold the clean image, Batch.Deferred marks
+	// them and Specs holds their blur parameters, so that a GPU can apply
+	// the blur (allnet.ApplyDeferredBlur). Evaluation ignores it: the
+	// degraded validation split is always made here.
+	DeferBlur bool
 	// Crop is the training crop [H, W]; zero takes the dataset's working
 	// size (Info().Size). Datasets whose images keep their own sizes
 	// (PASCAL) need it set for training. Evaluation never crops.

@@ -15,7 +15,9 @@
 #                                against its CPU twin, TF32 GEMM against the
 #                                SIMT kernel, allocator flat over 100 steps;
 #                             4. allnet-cli-cuda bench on the GPU, PyTorch on
-#                                the same GPU (fp32 and tf32), one table.
+#                                the same GPU (fp32 and tf32), one table;
+#                             5. 20 training steps of allnet-tiny on the GPU
+#                                (motion blur on the device, PSF kernel).
 #                             Logs and JSON go to $OUT (default ./gpu-out).
 #
 # With the device tool: `bench/gpu/run.sh build`, then
@@ -86,6 +88,16 @@ device() {
 	done
 	if [ -s "$OUT/ours.json" ] && [ ${#peers[@]} -gt 0 ]; then
 		"$out_dir/allnet-cli-cuda" bench --from "$OUT/ours.json" --compare "${peers[@]}" | tee "$OUT/table.md"
+	fi
+	echo "== 5. training on the GPU: allnet-tiny, synthetic, 20 steps, motion blur through the PSF kernel"
+	if timeout 240 "$out_dir/allnet-cli-cuda" train --device cuda --model allnet-tiny --dataset synthetic --synth-size 96x128 \
+		--synth-count 16 --batch 4 --iters 20 --warmup 2 --lr 1e-3 --eval-every 0 --log-every 5 --blur-on-device on \
+		--out "$OUT/train-cuda" > "$OUT/train.md" 2> "$OUT/train.log"; then
+		echo "PASS: train --device cuda ($(grep -o '[0-9.]* images/s' "$OUT/train.log" | tail -n 1))" | tee -a "$OUT/summary.txt"
+	else
+		echo "FAIL: train --device cuda (see train.log):" | tee -a "$OUT/summary.txt"
+		tail -n 5 "$OUT/train.log" | tee -a "$OUT/summary.txt"
+		failed=1
 	fi
 	echo "== summary"
 	cat "$OUT/summary.txt" 2>/dev/null || true

@@ -2,6 +2,7 @@ package allnet
 
 import (
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
@@ -131,4 +132,34 @@ func TestTrainBlurOnDevice(t *testing.T) {
 	require.True(t, bitEqual(on1, on2), "device blur is not deterministic")
 	require.True(t, bitEqual(auto, off), "auto on the CPU blurs on the host")
 	require.False(t, bitEqual(on1, off), "the device path changed nothing: no blurred image in 3 steps?")
+}
+
+// BenchmarkBlur blurs 4 images of 288x384 (the NYUD working size) with
+// the default blur ranges: on the host as the loader does (one image after
+// another) and through DeviceBlur on the CPU backend (the path a GPU takes).
+func BenchmarkBlur(b *testing.B) {
+	const n, h, w = 4, 288, 384
+	pix := blurTestImages(n, h, w, 1)
+	rng := rand.New(rand.NewPCG(1, 2))
+	params := make([]degrade.BlurParams, n)
+	for i := range params {
+		params[i] = degrade.DefaultBlur().Sample(rng)
+	}
+	size := 3 * h * w
+	b.Run("host", func(b *testing.B) {
+		for b.Loop() {
+			for i, p := range params {
+				img := data.Image{C: 3, H: h, W: w, Pix: pix[i*size : (i+1)*size]}
+				if _, err := degrade.ApplySpec(img, nil, degrade.Spec{Type: degrade.Blur, Seed: uint64(i), Params: p}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("device-cpu", func(b *testing.B) {
+		x := engine.FromFloat32(engine.CPU(), pix, n, 3, h, w)
+		for b.Loop() {
+			DeviceBlur(x, params, engine.NewGenerator(1))
+		}
+	})
 }

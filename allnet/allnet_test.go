@@ -1,6 +1,7 @@
 package allnet
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -369,24 +370,34 @@ func TestAllnetParameterCounts(t *testing.T) {
 	}
 }
 
+// BenchmarkAllnetTinyTrainStep times allnet-tiny's forward, loss and
+// backward at the demo's batch (8 of 48x64) and at 4 of 96x128, with
+// Backward on one goroutine and on two (engine.SetBackwardWorkers).
 func BenchmarkAllnetTinyTrainStep(b *testing.B) {
-	const n, h, w = 4, 96, 128
 	cfg := allnetTiny(b, DatasetNYUD)
-	m := NewModel(cfg, 1)
-	x, deg := allnetTestInputs(n, h, w, 1)
-	tg := allnetTestTargets(cfg, n, h, w, 2)
-	g := engine.NewGenerator(3)
-	b.ResetTimer()
-	for range b.N {
-		for _, p := range m.Parameters() {
-			p.ZeroGrad()
+	for _, size := range [][3]int{{8, 48, 64}, {4, 96, 128}} {
+		n, h, w := size[0], size[1], size[2]
+		for _, workers := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%dx%dx%d/backward-workers=%d", n, h, w, workers), func(b *testing.B) {
+				prev := engine.SetBackwardWorkers(workers)
+				defer engine.SetBackwardWorkers(prev)
+				m := NewModel(cfg, 1)
+				x, deg := allnetTestInputs(n, h, w, 1)
+				tg := allnetTestTargets(cfg, n, h, w, 2)
+				g := engine.NewGenerator(3)
+				for b.Loop() {
+					for _, p := range m.Parameters() {
+						p.ZeroGrad()
+					}
+					terms, err := m.Loss(m.Forward(x, deg, true, g), tg)
+					if err != nil {
+						b.Fatal(err)
+					}
+					terms.Total.Backward()
+				}
+				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
+			})
 		}
-		out := m.Forward(x, deg, true, g)
-		terms, err := m.Loss(out, tg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		terms.Total.Backward()
 	}
 }
 

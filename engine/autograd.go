@@ -107,6 +107,10 @@ func (t *Tensor) BackwardWith(g *Tensor) {
 		panic(fmt.Sprintf("engine: BackwardWith: gradient %v%v for tensor %v%v", g.dtype, g.shape, t.dtype, t.shape))
 	}
 	order := topoOrder(t)
+	if w := parallelBackward(t); w > 1 {
+		NoGrad(func() { backwardParallel(order, t, g, w) })
+		return
+	}
 	grads := map[*Tensor]*Tensor{t: g}
 	NoGrad(func() {
 		for i := len(order) - 1; i >= 0; i-- {
@@ -120,17 +124,11 @@ func (t *Tensor) BackwardWith(g *Tensor) {
 				accumulateLeaf(u, gu)
 				continue
 			}
-			gins := u.node.backward(gu)
-			if len(gins) != len(u.node.inputs) {
-				panic(fmt.Sprintf("engine: backward of %s returned %d gradients for %d inputs", u.node.op, len(gins), len(u.node.inputs)))
-			}
+			gins := u.node.runBackward(gu)
 			for k, in := range u.node.inputs {
 				gi := gins[k]
 				if in == nil || gi == nil || !in.requiresGrad {
 					continue
-				}
-				if !slices.Equal(gi.shape, in.shape) {
-					panic(fmt.Sprintf("engine: backward of %s gave gradient %v for input %d of shape %v", u.node.op, gi.shape, k, in.shape))
 				}
 				if prev := grads[in]; prev != nil {
 					grads[in] = Add(prev, gi)
@@ -141,6 +139,22 @@ func (t *Tensor) BackwardWith(g *Tensor) {
 			u.node = releasedNode // release the graph as it is consumed
 		}
 	})
+}
+
+// runBackward calls the node's backward function on the gradient g of its
+// output and checks that it returns one gradient per input, each shaped
+// like its input (nil where none is needed).
+func (n *node) runBackward(g *Tensor) []*Tensor {
+	gins := n.backward(g)
+	if len(gins) != len(n.inputs) {
+		panic(fmt.Sprintf("engine: backward of %s returned %d gradients for %d inputs", n.op, len(gins), len(n.inputs)))
+	}
+	for k, in := range n.inputs {
+		if gi := gins[k]; in != nil && gi != nil && in.requiresGrad && !slices.Equal(gi.shape, in.shape) {
+			panic(fmt.Sprintf("engine: backward of %s gave gradient %v for input %d of shape %v", n.op, gi.shape, k, in.shape))
+		}
+	}
+	return gins
 }
 
 // releasedNode replaces the node of a tensor whose graph Backward consumed.

@@ -7,7 +7,7 @@
 #   scripts/race.sh [extra go test flags]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(./data/loader ./data/synth ./engine/cpu ./metrics)
+pkgs=(./data/loader ./data/synth ./engine ./engine/cpu ./metrics)
 for p in ./kernels/emu ./engine/cuda; do
 	if compgen -G "$p/*.go" >/dev/null; then
 		pkgs+=("$p")
@@ -16,4 +16,6 @@ done
 echo "race: ${pkgs[*]}"
 start=$(date +%s)
 CGO_ENABLED=1 go test -race -short -count=1 -timeout 15m "$@" "${pkgs[@]}"
+# The model's whole backward on two goroutines (engine.SetBackwardWorkers).
+CGO_ENABLED=1 go test -race -count=1 -timeout 15m -run 'TestParallelBackwardModel' "$@" ./allnet
 echo "race: passed in $(($(date +%s) - start))s"

@@ -47,7 +47,8 @@ type backwardState struct {
 	ready   chan int
 	left    atomic.Int32 // positions not yet processed
 	errOnce sync.Once
-	err     any
+	err     any         // the first panic's value, read after the workers end
+	failed  atomic.Bool // a backward function panicked: skip the rest
 }
 
 // backwardParallel is BackwardWith's pass over order (topological, t last)
@@ -104,12 +105,13 @@ func (s *backwardState) run(i int) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.errOnce.Do(func() { s.err = r })
+			s.failed.Store(true)
 			s.finish(i, nil)
 		}
 	}()
 	u := s.order[i]
 	gu := s.sum(i)
-	if gu == nil || s.err != nil {
+	if gu == nil || s.failed.Load() {
 		s.finish(i, nil)
 		return
 	}

@@ -92,11 +92,9 @@ func ApplyDeferredBlur(b *loader.Batch, x, degraded01, clean01 *engine.Tensor) (
 			sel[j] = engine.Slice(clean01, 0, i, i+1)
 		}
 		blurred := DeviceBlur(engine.Concat(0, sel...), params, engine.NewGenerator(b.Specs[idx[0]].Seed))
-		mean, std := make([]float32, 3), make([]float32, 3)
-		for c := range 3 {
-			mean[c], std[c] = transform.ImageNetMean[c], transform.ImageNetStd[c]
-		}
-		normalised := engine.Div(engine.Sub(blurred, engine.FromFloat32(dev, mean, 1, 3, 1, 1)), engine.FromFloat32(dev, std, 1, 3, 1, 1))
+		mean := engine.FromFloat32(dev, transform.ImageNetMean[:], 1, 3, 1, 1)
+		std := engine.FromFloat32(dev, transform.ImageNetStd[:], 1, 3, 1, 1)
+		normalised := engine.Div(engine.Sub(blurred, mean), std)
 		xs, ds = make([]*engine.Tensor, b.B), make([]*engine.Tensor, b.B)
 		for i := range b.B {
 			xs[i], ds[i] = engine.Slice(x, 0, i, i+1), engine.Slice(degraded01, 0, i, i+1)

@@ -62,6 +62,11 @@ type Config struct {
 	Tasks []string
 	// SemsegClasses: NYUD 40 (or 13), PASCAL-Context 21.
 	SemsegClasses int
+	// SemsegClassWeights weigh the semseg cross-entropy per class
+	// ([ours]; nil: unweighted, as MTL): one weight >= 0 per class, the
+	// loss being the weighted mean over the labelled pixels (PyTorch's
+	// weight= argument). See ClassBalanceWeights.
+	SemsegClassWeights []float64 `json:",omitempty"`
 
 	// HeadNorm is the norm of each task head's conv3x3 + norm + GELU +
 	// conv1x1 ([ours]): "ln" (layer norm over channels; no batch
@@ -252,6 +257,9 @@ func (c Config) Validate() error {
 		}
 		seen[t] = true
 	}
+	if err := c.validClassWeights(seen[TaskSemseg]); err != nil {
+		return err
+	}
 	for k, w := range c.LossWeights {
 		if k != TaskRestore && !seen[k] {
 			return fmt.Errorf("allnet: loss weight for %q, which is not a task", k)
@@ -289,4 +297,30 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// validClassWeights checks SemsegClassWeights: none, or one finite weight
+// >= 0 per semseg class with a positive sum, and only with a semseg task.
+func (c Config) validClassWeights(semseg bool) error {
+	w := c.SemsegClassWeights
+	if w == nil {
+		return nil
+	}
+	if !semseg {
+		return fmt.Errorf("allnet: semseg class weights without a semseg task")
+	}
+	if len(w) != c.SemsegClasses {
+		return fmt.Errorf("allnet: %d semseg class weights for %d classes", len(w), c.SemsegClasses)
+	}
+	var sum float64
+	for i, v := range w {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("allnet: semseg class weight %d is %g, want a finite weight >= 0", i, v)
+		}
+		sum += v
+	}
+	if sum <= 0 {
+		return fmt.Errorf("allnet: semseg class weights are all 0")
+	}
+	return nil
 }

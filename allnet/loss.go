@@ -65,9 +65,9 @@ func (m *Model) Loss(out *Outputs, t *Targets) (LossTerms, error) {
 		var err error
 		switch task {
 		case TaskSemseg:
-			l, err = labelLoss(task, pred, t.Semseg)
+			l, err = labelLoss(task, pred, t.Semseg, cfg.SemsegClassWeights)
 		case TaskParts:
-			l, err = labelLoss(task, pred, t.Parts)
+			l, err = labelLoss(task, pred, t.Parts, nil)
 		case TaskDepth:
 			if err = sameShape(task, pred, t.Depth); err == nil {
 				l = engine.DepthL1(pred, t.Depth)
@@ -107,8 +107,9 @@ func (m *Model) Loss(out *Outputs, t *Targets) (LossTerms, error) {
 }
 
 // labelLoss is the cross-entropy of logits (N, K, H, W) against labels
-// (N, H, W) ignoring 255.
-func labelLoss(task string, logits, labels *engine.Tensor) (*engine.Tensor, error) {
+// (N, H, W) ignoring 255, weighted per class when weights is not nil
+// (Config.SemsegClassWeights).
+func labelLoss(task string, logits, labels *engine.Tensor, weights []float64) (*engine.Tensor, error) {
 	if labels == nil {
 		return nil, fmt.Errorf("allnet: Loss: no %s target", task)
 	}
@@ -117,7 +118,11 @@ func labelLoss(task string, logits, labels *engine.Tensor) (*engine.Tensor, erro
 	if labels.DType() != engine.Int32 || !slices.Equal(labels.Shape(), want) {
 		return nil, fmt.Errorf("allnet: Loss: %s target %v%v, want int32 %v", task, labels.DType(), labels.Shape(), want)
 	}
-	return engine.CrossEntropy(logits, labels, ignoreLabel), nil
+	if weights == nil {
+		return engine.CrossEntropy(logits, labels, ignoreLabel), nil
+	}
+	w := engine.FromFloat64(engine.CPU(), weights, len(weights)).Cast(logits.DType()).To(logits.Backend())
+	return engine.WeightedCrossEntropy(logits, labels, w, ignoreLabel), nil
 }
 
 // sameShape checks that a target exists and has the prediction's shape.

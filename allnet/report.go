@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -59,25 +58,10 @@ func ComputeBaselines(ds data.Dataset, limit, workers int) (*Baselines, error) {
 	if limit > 0 && limit < ds.Len() {
 		ds = firstN{ds, limit}
 	}
-	batch := evalBatch
-	if info.Size == [2]int{} {
-		batch = 1
-	}
-	ld, err := loader.New(ds, loader.Options{Batch: batch, Workers: workers, Clean: true})
-	if err != nil {
-		return nil, fmt.Errorf("allnet: baselines: %w", err)
-	}
-	defer ld.Close()
 	hist := make([]int64, max(info.Classes, 1))
 	var segN, depN int64
 	var sum, sumSq float64
-	for {
-		bt, err := ld.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, fmt.Errorf("allnet: baselines: %w", err)
-		}
+	err := scanGroundTruth(ds, workers, func(bt *loader.Batch) {
 		for _, l := range bt.Semseg {
 			if l >= 0 && int(l) < len(hist) {
 				hist[l]++
@@ -91,6 +75,9 @@ func ComputeBaselines(ds data.Dataset, limit, workers int) (*Baselines, error) {
 				depN++
 			}
 		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("allnet: baselines: %w", err)
 	}
 	if hasSeg && segN > 0 {
 		c, present := 0, 0

@@ -150,6 +150,7 @@ type trainer struct {
 	hooks   TrainHooks
 	dev     backend.Backend
 	m       *Model
+	reps    []*Model // data-parallel replicas of m (TrainConfig.Replicas)
 	opt     *optim.AdamW
 	sched   optim.Poly
 	g       *engine.Generator
@@ -218,8 +219,14 @@ func Train(cfg TrainConfig, hooks TrainHooks) (*TrainResult, error) {
 	if err := checkBatchNormBatch(cfg, trainDS.Info()); err != nil {
 		return nil, err
 	}
-	if err := t.setup(trainDS.Info().Classes); err != nil {
+	if err := t.setup(trainDS); err != nil {
 		return nil, err
+	}
+	if cfg.Replicas > 1 {
+		if t.dev != engine.CPU() {
+			return nil, fmt.Errorf("train: replicas %d: data-parallel replicas run on the CPU only, not on %s (use replicas 1 there)", cfg.Replicas, cfg.Device)
+		}
+		t.reps = newReplicas(t.m, cfg.Replicas)
 	}
 	defer t.closeLogs()
 	ld, err := loader.New(trainDS, loader.Options{Batch: cfg.Batch, Workers: cfg.Workers, Seed: cfg.Seed, Train: true, Crop: cfg.Crop,
@@ -314,9 +321,9 @@ func checkBatchNormBatch(cfg TrainConfig, info data.Info) error {
 		return nil
 	}
 	coarse := ((size[0] + inputMultiple - 1) / inputMultiple) * ((size[1] + inputMultiple - 1) / inputMultiple)
-	if cfg.Batch*coarse < 2 {
-		return fmt.Errorf("train: batch %d of %dx%d crops leaves one value per channel at the 1/32 scale, which %s's batch norms "+
-			"cannot normalise: use batch >= 2 or a crop larger than 32 pixels in one dimension", cfg.Batch, size[0], size[1], cfg.Model)
+	if cfg.Batch/max(cfg.Replicas, 1)*coarse < 2 {
+		return fmt.Errorf("train: batch %d (replicas %d) of %dx%d crops leaves one value per channel at the 1/32 scale, which %s's batch norms "+
+			"cannot normalise: use batch >= 2 per replica or a crop larger than 32 pixels in one dimension", cfg.Batch, max(cfg.Replicas, 1), size[0], size[1], cfg.Model)
 	}
 	return nil
 }
@@ -334,7 +341,7 @@ const lossKey = "loss"
 
 // setup builds or restores the model, optimizer, schedule, generator and
 // run folder.
-func (t *trainer) setup(classes int) error {
+func (t *trainer) setup(trainDS data.Dataset) error {
 	cfg := t.cfg
 	last := filepath.Join(cfg.Out, RunLastCkpt)
 	if t.hooks.Resume {
@@ -345,9 +352,19 @@ func (t *trainer) setup(classes int) error {
 			return fmt.Errorf("train: out %s already holds a run (%s): resume it or choose another folder", cfg.Out, f)
 		}
 	}
-	mc, err := ModelConfig(cfg, classes)
+	mc, err := ModelConfig(cfg, trainDS.Info().Classes)
 	if err != nil {
 		return err
+	}
+	if cfg.SemsegClassBalance > 0 && slices.Contains(mc.Tasks, TaskSemseg) {
+		counts, err := SemsegClassCounts(trainDS, cfg.Workers)
+		if err != nil {
+			return fmt.Errorf("train: semseg_class_balance: %v", err)
+		}
+		mc.SemsegClassWeights = ClassBalanceWeights(counts, cfg.SemsegClassBalance)
+		if err := mc.Validate(); err != nil {
+			return fmt.Errorf("train: semseg_class_balance: %v", err)
+		}
 	}
 	t.m = NewModel(mc, cfg.Seed)
 	if cfg.Pretrained != "" {
@@ -436,24 +453,27 @@ func (t *trainer) trainStep(b *loader.Batch, lr float64) (map[string]float64, fl
 	if err != nil {
 		return nil, 0, fmt.Errorf("train: step %d: %v", step, err)
 	}
-	out := t.m.Forward(x, d01, true, t.g)
-	lt, err := t.m.Loss(out, tg)
-	if err != nil {
-		return nil, 0, fmt.Errorf("train: step %d: %v", step, err)
-	}
-	vals := map[string]float64{lossKey: lt.Total.Item()}
-	for _, k := range sortedKeys(lt.Terms) {
-		v := lt.Terms[k].Item()
-		vals[k] = v
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, 0, t.nonFinite(step, "loss term "+strconv.Quote(k), v)
+	var vals map[string]float64
+	if len(t.reps) > 0 {
+		if vals, err = t.replicatedStep(step, x, d01, tg); err != nil {
+			return nil, 0, err
 		}
+	} else {
+		out := t.m.Forward(x, d01, true, t.g)
+		lt, err := t.m.Loss(out, tg)
+		if err != nil {
+			return nil, 0, fmt.Errorf("train: step %d: %v", step, err)
+		}
+		vals = map[string]float64{lossKey: lt.Total.Item()}
+		for k, v := range lt.Terms {
+			vals[k] = v.Item()
+		}
+		if err := t.checkFinite(step, vals); err != nil {
+			return nil, 0, err
+		}
+		t.opt.ZeroGrad()
+		lt.Total.Backward()
 	}
-	if v := vals[lossKey]; math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil, 0, t.nonFinite(step, "total loss", v)
-	}
-	t.opt.ZeroGrad()
-	lt.Total.Backward()
 	norm := math.NaN()
 	if t.cfg.ClipNorm > 0 {
 		norm = optim.ClipGradNorm(t.opt.Params(), t.cfg.ClipNorm)

@@ -41,6 +41,12 @@ type TrainConfig struct {
 	// LossWeights override the preset's loss weights per task (keys: the
 	// trained tasks and "restore"); unnamed tasks keep the paper's weights.
 	LossWeights map[string]float64 `yaml:"loss_weights,flow,omitempty" json:"loss_weights,omitempty"`
+	// SemsegClassBalance weighs the semseg loss per class ([ours]): with a
+	// power P > 0 the weights are ClassBalanceWeights(counts, P) of the
+	// training split's pixel counts, counted once when the run starts and
+	// kept in the model configuration (so a resumed run uses the same); 0
+	// is MTL's unweighted cross-entropy.
+	SemsegClassBalance float64 `yaml:"semseg_class_balance,omitempty" json:"semseg_class_balance,omitempty"`
 
 	Batch       int     `yaml:"batch" json:"batch"`               // images per step (4)
 	Iters       int     `yaml:"iters" json:"iters"`               // schedule length in steps (40000)
@@ -54,6 +60,11 @@ type TrainConfig struct {
 	ClipNorm  float64 `yaml:"clip_norm" json:"clip_norm"`   // gradient-norm clipping (10; 0 = off)
 	Seed      uint64  `yaml:"seed" json:"seed"`             // initialisation, data order, augmentation, noise
 	Workers   int     `yaml:"workers" json:"workers"`       // loader goroutines (0 = GOMAXPROCS)
+	// Replicas splits each batch over that many model copies trained side
+	// by side on the CPU (data parallelism in one process, see
+	// train_replicas.go; 0 or 1 = one model). It changes the numbers (each
+	// copy's batch norms see its part of the batch), so it defines the run.
+	Replicas int `yaml:"replicas,omitempty" json:"replicas,omitempty"`
 	Crop      [2]int  `yaml:"crop,flow" json:"crop"`        // training crop [H, W] (0 = the working size; pascal 512x512)
 	// ScaleRange is the training augmentation's random rescaling [min,
 	// max] before the crop (zero = MTL's [0.5, 2]); [1, 1] turns it off.
@@ -204,6 +215,8 @@ func (c TrainConfig) Validate() error {
 		return bad("poly_power", c.PolyPower, "a finite value > 0")
 	case !(c.ClipNorm >= 0) || math.IsInf(c.ClipNorm, 0):
 		return bad("clip_norm", c.ClipNorm, "a finite value >= 0 (0 = off)")
+	case c.Replicas < 0 || c.Replicas > c.Batch:
+		return bad("replicas", c.Replicas, fmt.Sprintf("in [0, batch=%d] (0 or 1 = one model)", c.Batch))
 	case c.Workers < 0:
 		return bad("workers", c.Workers, ">= 0 (0 = GOMAXPROCS)")
 	case c.Crop[0] < 0 || c.Crop[1] < 0 || (c.Crop[0] == 0) != (c.Crop[1] == 0):
@@ -214,6 +227,10 @@ func (c TrainConfig) Validate() error {
 		return bad("degrade_scale", c.DegradeScale, "in (0, 16] (0 = 1)")
 	case !slices.Contains([]string{"", BlurAuto, BlurOn, BlurOff}, c.BlurOnDevice):
 		return bad("blur_on_device", c.BlurOnDevice, "auto, on or off")
+	case !(c.SemsegClassBalance >= 0 && c.SemsegClassBalance <= MaxClassBalance):
+		return bad("semseg_class_balance", c.SemsegClassBalance, fmt.Sprintf("a power in [0, %d] (0 = off)", MaxClassBalance))
+	case c.SemsegClassBalance > 0 && len(c.Tasks) > 0 && !seen[TaskSemseg]:
+		return bad("semseg_class_balance", c.SemsegClassBalance, "0 when semseg is not trained")
 	case c.EvalEvery < 0:
 		return bad("eval_every", c.EvalEvery, ">= 0")
 	case c.EvalLimit < 0:

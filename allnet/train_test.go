@@ -187,6 +187,9 @@ func TestTrainConfigValidate(t *testing.T) {
 		{func(c *TrainConfig) { c.ScaleRange = [2]float64{0, 2} }, "scale_range"},
 		{func(c *TrainConfig) { c.DegradeScale = -0.5 }, "degrade_scale"},
 		{func(c *TrainConfig) { c.BlurOnDevice = "gpu" }, "blur_on_device"},
+		{func(c *TrainConfig) { c.SemsegClassBalance = -1 }, "semseg_class_balance"},
+		{func(c *TrainConfig) { c.SemsegClassBalance = math.NaN() }, "semseg_class_balance"},
+		{func(c *TrainConfig) { c.SemsegClassBalance, c.Tasks = 0.5, []string{TaskDepth} }, "semseg_class_balance"},
 		{func(c *TrainConfig) { c.LogEvery = 0 }, "log_every"},
 		{func(c *TrainConfig) { c.Out = "" }, "out"},
 	} {

@@ -43,6 +43,12 @@ type demoSettings struct {
 	// gradient, which at this budget slows semseg and depth (measured: 1,000
 	// steps, normals 1 and edge 5: mIoU 0.180 vs 0.159).
 	LossWeights map[string]float64
+	// SemsegClassBalance is the semseg loss's class-balancing power
+	// (TrainConfig.SemsegClassBalance).
+	SemsegClassBalance float64
+	// Replicas is the number of model copies each batch is split over
+	// (TrainConfig.Replicas).
+	Replicas int
 	// DegradeScale multiplies the degradations' spatial ranges (0 = 1:
 	// the default ranges, set for 288x384, which at 48x64 blur and streak
 	// six times as much of the image).
@@ -94,6 +100,9 @@ func demoCommand() *ucli.Command {
 			&ucli.IntFlag{Name: "val-count", Usage: "degraded validation images `N`", DefaultText: fmt.Sprint(fullDemo.ValCount)},
 			&ucli.Float64Flag{Name: "degrade-scale", Usage: "multiply the blur and rain lengths (set for 288x384) by `F` " +
 				"(the scene size over 288x384, 1/6 at 48x64, keeps their relative extent)", DefaultText: "1, the default ranges"},
+			&ucli.Float64Flag{Name: "semseg-class-balance", Usage: "weigh the semseg loss per class by (median frequency / class frequency)^`P` " +
+				"(0 = unweighted)", DefaultText: fmt.Sprint(fullDemo.SemsegClassBalance)},
+			&ucli.IntFlag{Name: "replicas", Usage: "split each batch over `N` model copies trained side by side", DefaultText: fmt.Sprint(max(fullDemo.Replicas, 1))},
 			&ucli.IntFlag{Name: "workers", Usage: "loader goroutines `N`", DefaultText: "GOMAXPROCS"},
 			SeedFlag(), JSONFlag(),
 		},
@@ -140,6 +149,7 @@ func runDemo(c *ucli.Context) error {
 	cfg.Batch, cfg.Iters, cfg.LR, cfg.Warmup = s.Batch, s.Iters, s.LR, s.Warmup
 	cfg.WeightDecay, cfg.ClipNorm, cfg.PolyPower = s.WeightDecay, s.ClipNorm, s.PolyPower
 	cfg.ScaleRange, cfg.DegradeScale, cfg.LossWeights = s.ScaleRange, s.DegradeScale, s.LossWeights
+	cfg.SemsegClassBalance, cfg.Replicas = s.SemsegClassBalance, s.Replicas
 	cfg.EvalEvery, cfg.EvalLimit, cfg.CkptEvery, cfg.LogEvery = s.Iters, s.EvalLimit, 0, max(1, s.Iters/20)
 	cfg.Workers, cfg.Seed = c.Int("workers"), uint64(c.Int64("seed"))
 	if _, err := cfg.Resolve(); err != nil {
@@ -220,7 +230,8 @@ func demoSettingsOf(c *ucli.Context) (demoSettings, error) {
 	if c.Bool("short") {
 		s = shortDemo
 	}
-	ints := map[string]*int{"iters": &s.Iters, "batch": &s.Batch, "warmup": &s.Warmup, "train-count": &s.TrainCount, "val-count": &s.ValCount}
+	ints := map[string]*int{"iters": &s.Iters, "batch": &s.Batch, "warmup": &s.Warmup, "train-count": &s.TrainCount, "val-count": &s.ValCount,
+		"replicas": &s.Replicas}
 	for n, p := range ints {
 		if c.IsSet(n) {
 			*p = c.Int(n)
@@ -231,6 +242,9 @@ func demoSettingsOf(c *ucli.Context) (demoSettings, error) {
 	}
 	if c.IsSet("lr") {
 		s.LR = c.Float64("lr")
+	}
+	if c.IsSet("semseg-class-balance") {
+		s.SemsegClassBalance = c.Float64("semseg-class-balance")
 	}
 	f, set, err := degradeScaleOf(c)
 	if err != nil {

@@ -24,7 +24,7 @@ func init() { addCommand(trainCommand) }
 // not be given (the run's config.yaml fixes them).
 var trainRunFlags = []string{"model", "dataset", "root", "like", "synth-seed", "synth-count", "synth-size", "classes",
 	"iters", "batch", "lr", "weight-decay", "warmup", "seed", "tasks", "pretrained", "config", "crop", "main-metric", "degrade-scale",
-	"blur-on-device"}
+	"blur-on-device", "semseg-class-balance", "replicas"}
 
 func trainCommand() *ucli.Command {
 	flags := []ucli.Flag{
@@ -54,6 +54,10 @@ func trainCommand() *ucli.Command {
 			"for training and the degraded val split (e.g. 0.1667 for 48x64 images)", DefaultText: "1"},
 		&ucli.StringFlag{Name: "blur-on-device", Usage: "where training images get their motion blur: `auto` (on the device unless it is the CPU), " +
 			"on (on the device through the PSF kernel, engine.PSFConv) or off (on the host, in the loader)", DefaultText: "auto"},
+		&ucli.Float64Flag{Name: "semseg-class-balance", Usage: "weigh the semseg loss per class by (median frequency / class frequency)^`P`, " +
+			"counted over the training split when the run starts (1: median-frequency balancing, 0.5: its square root; 0 = unweighted)", DefaultText: "0"},
+		&ucli.IntFlag{Name: "replicas", Usage: "split each batch over `N` model copies trained side by side (data parallelism on the CPU; " +
+			"it uses the cores better than one copy, and each copy's batch norms see its part of the batch)", DefaultText: "1"},
 		&ucli.IntFlag{Name: "workers", Usage: "loader goroutines `N`", DefaultText: "GOMAXPROCS"},
 		SeedFlag(), DeviceFlag(), JSONFlag(),
 	}
@@ -230,7 +234,7 @@ func applyTrainFlags(c *ucli.Context, cfg *allnet.TrainConfig) error {
 	}
 	ints := map[string]*int{"classes": &cfg.Classes, "iters": &cfg.Iters, "stop-at": &cfg.StopAt, "batch": &cfg.Batch,
 		"warmup": &cfg.Warmup, "eval-every": &cfg.EvalEvery, "eval-limit": &cfg.EvalLimit, "ckpt-every": &cfg.CkptEvery,
-		"log-every": &cfg.LogEvery, "workers": &cfg.Workers, "synth-count": &cfg.SynthCount}
+		"log-every": &cfg.LogEvery, "workers": &cfg.Workers, "synth-count": &cfg.SynthCount, "replicas": &cfg.Replicas}
 	for n, p := range ints {
 		if c.IsSet(n) {
 			*p = c.Int(n)
@@ -247,6 +251,9 @@ func applyTrainFlags(c *ucli.Context, cfg *allnet.TrainConfig) error {
 	}
 	if c.IsSet("degrade-scale") {
 		cfg.DegradeScale = c.Float64("degrade-scale")
+	}
+	if c.IsSet("semseg-class-balance") {
+		cfg.SemsegClassBalance = c.Float64("semseg-class-balance")
 	}
 	if c.IsSet("seed") {
 		s := c.Int64("seed")

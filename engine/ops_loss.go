@@ -33,6 +33,31 @@ func CrossEntropy(logits, labels *Tensor, ignore int) *Tensor {
 	return Div(SumAll(per), ClampMin(SumAll(valid), 1))
 }
 
+// WeightedCrossEntropy is CrossEntropy with a weight per class: weights
+// (K,) on the logits' device and dtype, and
+//
+//	loss = sum_{p: y_p != ignore} w[y_p] (logsumexp_k x[p, k] - x[p, y_p]) / sum_{p: y_p != ignore} w[y_p]
+//
+// as F.cross_entropy(logits, labels, weight=weights, ignore_index=ignore,
+// reduction="mean"). The weights get no gradient. When the weights of every
+// counted position sum to 0 it returns 0 with a zero gradient.
+func WeightedCrossEntropy(logits, labels, weights *Tensor, ignore int) *Tensor {
+	per := crossEntropyMap(logits, labels, ignore)
+	k := logits.shape[1]
+	if weights.dev != logits.dev || weights.dtype != logits.dtype || !slices.Equal(weights.shape, []int{k}) {
+		panic(fmt.Sprintf("engine: WeightedCrossEntropy: weights %v%v for logits %v%v (want (%d) of the logits' dtype, on their device)",
+			weights.dtype, weights.shape, logits.dtype, logits.shape, k))
+	}
+	// Each position's weight is gathered from the table (w_0 .. w_{K-1}, 0):
+	// an ignored label reads the trailing 0.
+	table := Reshape(Concat(0, weights.Detach(), Full(logits.dev, logits.dtype, 0, 1)), 1, k+1)
+	lf := labels.Cast(logits.dtype)
+	ign := EqualScalar(lf, float64(ignore))
+	idx := Add(Mul(lf, OneMinus(ign)), Scale(ign, float64(k))).Cast(Int32)
+	w := Reshape(Gather(table, 1, Reshape(idx, 1, labels.Len())), labels.shape...)
+	return Div(SumAll(Mul(per, w)), ClampMin(SumAll(w), 1e-30))
+}
+
 // crossEntropyMap returns the per-position losses (N, d1, ...), 0 where the
 // label is ignore, via the backend's CrossEntropy primitive viewed as
 // (outer=N, classes=K, inner=d1*...).

@@ -13,26 +13,35 @@ import (
 // Naive float64 references of the losses, written from the doc comments.
 
 func ceRef(x []float64, labels []int32, n, k, inner, ignore int) float64 {
-	var sum float64
-	count := 0
+	return weightedCERef(x, labels, nil, n, k, inner, ignore)
+}
+
+// weightedCERef is PyTorch's weighted mean cross-entropy (weights nil: all
+// 1), 0 when no weight is counted.
+func weightedCERef(x []float64, labels []int32, weights []float64, n, k, inner, ignore int) float64 {
+	var sum, count float64
 	for o := 0; o < n; o++ {
 		for p := 0; p < inner; p++ {
 			y := int(labels[o*inner+p])
 			if y == ignore {
 				continue
 			}
+			w := 1.0
+			if weights != nil {
+				w = weights[y]
+			}
 			var z float64
 			for c := 0; c < k; c++ {
 				z += math.Exp(x[(o*k+c)*inner+p])
 			}
-			sum += math.Log(z) - x[(o*k+y)*inner+p]
-			count++
+			sum += w * (math.Log(z) - x[(o*k+y)*inner+p])
+			count += w
 		}
 	}
 	if count == 0 {
 		return 0
 	}
-	return sum / float64(count)
+	return sum / count
 }
 
 // maskedL1Ref takes p, t as (n, c, inner) and m as (n, 1, inner).
@@ -162,6 +171,44 @@ func TestCrossEntropyLossForwardAndGradients(t *testing.T) {
 		checkLoss(t, "cross entropy", func(dt DType) *Tensor { return CrossEntropy(x.Cast(dt), labels, 255) }, want)
 		gradCheck(t, func(xs []*Tensor) *Tensor { return CrossEntropy(xs[0], labels, 255) }, x)
 	}
+}
+
+func TestWeightedCrossEntropyForwardAndGradients(t *testing.T) {
+	rng := testRNG(t)
+	for _, s := range [][]int{{3, 5, 2, 3}, {4, 3}, {2, 4, 7}} {
+		x := randT(rng, s...)
+		ls := append([]int{s[0]}, s[2:]...)
+		labels := randLabels(rng, s[1], 255, ls...)
+		w := make([]float64, s[1])
+		for i := range w {
+			w[i] = 0.1 + 3*rng.Float64()
+		}
+		w[0] = 0 // a class that does not count
+		inner := x.Len() / (s[0] * s[1])
+		want := weightedCERef(x.Float64s(), labels.Int32s(), w, s[0], s[1], inner, 255)
+		require.NotEqual(t, ceRef(x.Float64s(), labels.Int32s(), s[0], s[1], inner, 255), want, "weights that change nothing")
+		wt := FromFloat64(CPU(), w, s[1])
+		checkLoss(t, "weighted cross entropy", func(dt DType) *Tensor {
+			return WeightedCrossEntropy(x.Cast(dt), labels, wt.Cast(dt), 255)
+		}, want)
+		gradCheck(t, func(xs []*Tensor) *Tensor { return WeightedCrossEntropy(xs[0], labels, wt, 255) }, x)
+	}
+}
+
+// TestWeightedCrossEntropyUniform checks that equal weights give the plain
+// cross-entropy and that a class of weight 0 everywhere gives 0.
+func TestWeightedCrossEntropyUniform(t *testing.T) {
+	rng := testRNG(t)
+	x := randT(rng, 2, 3, 4)
+	labels := randLabels(rng, 3, 255, 2, 4)
+	same := WeightedCrossEntropy(x, labels, Full(CPU(), Float64, 2.5, 3), 255)
+	closeTo(t, "uniform weights", same, []float64{CrossEntropy(x, labels, 255).Item()}, 1e-12)
+	zero := WeightedCrossEntropy(x, labels, Full(CPU(), Float64, 0, 3), 255)
+	require.Equal(t, 0.0, zero.Item())
+	zero.Backward()
+	require.Equal(t, make([]float64, 24), x.Grad().Float64s())
+	require.PanicsWithValue(t, "engine: WeightedCrossEntropy: weights float64[2] for logits float64[2 3 4] (want (3) of the logits' dtype, on their device)",
+		func() { WeightedCrossEntropy(x, labels, Full(CPU(), Float64, 1, 2), 255) })
 }
 
 func TestCrossEntropyLossAllIgnored(t *testing.T) {

@@ -92,9 +92,9 @@ func batchOperand(x *Tensor, batchShape []int) (*Tensor, int) {
 		return x, mat
 	}
 	full := append(append([]int(nil), batchShape...), x.shape[r-2:]...)
-	var e *Tensor
-	NoGrad(func() { e = Expand(x, full...) })
-	return e, mat
+	// Detached: the caller's op records the gradient of x itself (and a
+	// NoGrad scope would stop other goroutines' recording too).
+	return Expand(x.Detach(), full...), mat
 }
 
 // Linear returns x w^T + b for x (..., in), w (out, in) and optional b (out),

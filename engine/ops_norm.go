@@ -119,18 +119,17 @@ func BatchNorm(x, gamma, beta, runningMean, runningVar *Tensor, training bool, m
 		v := Mean(Square(xc), true, axes...)
 		y = Div(xc, Sqrt(AddScalar(v, eps)))
 		if training && runningMean != nil {
-			NoGrad(func() {
-				unbiased := float64(n) / float64(n-1)
-				runningMean.CopyFrom(Add(Scale(runningMean, 1-momentum), Scale(Reshape(mean, c), momentum)))
-				runningVar.CopyFrom(Add(Scale(runningVar, 1-momentum), Scale(Reshape(v, c), momentum*unbiased)))
-			})
+			// The running statistics are updated from detached batch
+			// statistics, so no graph is recorded without a NoGrad scope
+			// (grad mode is process-wide: another goroutine may be
+			// recording a graph meanwhile).
+			unbiased := float64(n) / float64(n-1)
+			runningMean.CopyFrom(Add(Scale(runningMean, 1-momentum), Scale(Reshape(mean.Detach(), c), momentum)))
+			runningVar.CopyFrom(Add(Scale(runningVar, 1-momentum), Scale(Reshape(v.Detach(), c), momentum*unbiased)))
 		}
 	} else {
-		var rm, rs *Tensor
-		NoGrad(func() {
-			rm = Reshape(runningMean, bshape...)
-			rs = Recip(Sqrt(AddScalar(Reshape(runningVar, bshape...), eps)))
-		})
+		rm := Reshape(runningMean.Detach(), bshape...)
+		rs := Recip(Sqrt(AddScalar(Reshape(runningVar.Detach(), bshape...), eps)))
 		y = Mul(Sub(x, rm), rs)
 	}
 	if gamma != nil {

@@ -16,6 +16,7 @@ done
 echo "race: ${pkgs[*]}"
 start=$(date +%s)
 CGO_ENABLED=1 go test -race -short -count=1 -timeout 15m "$@" "${pkgs[@]}"
-# The model's whole backward on two goroutines (engine.SetBackwardWorkers).
-CGO_ENABLED=1 go test -race -count=1 -timeout 15m -run 'TestParallelBackwardModel' "$@" ./allnet
+# The model's whole backward on two goroutines (engine.SetBackwardWorkers),
+# and data-parallel replicas training side by side (TrainConfig.Replicas).
+CGO_ENABLED=1 go test -race -count=1 -timeout 15m -run 'TestParallelBackwardModel|TestReplicatedStepGradient|TestTrainReplicas' "$@" ./allnet
 echo "race: passed in $(($(date +%s) - start))s"

@@ -64,8 +64,8 @@ type TrainConfig struct {
 	// by side on the CPU (data parallelism in one process, see
 	// train_replicas.go; 0 or 1 = one model). It changes the numbers (each
 	// copy's batch norms see its part of the batch), so it defines the run.
-	Replicas int `yaml:"replicas,omitempty" json:"replicas,omitempty"`
-	Crop      [2]int  `yaml:"crop,flow" json:"crop"`        // training crop [H, W] (0 = the working size; pascal 512x512)
+	Replicas int    `yaml:"replicas,omitempty" json:"replicas,omitempty"`
+	Crop     [2]int `yaml:"crop,flow" json:"crop"` // training crop [H, W] (0 = the working size; pascal 512x512)
 	// ScaleRange is the training augmentation's random rescaling [min,
 	// max] before the crop (zero = MTL's [0.5, 2]); [1, 1] turns it off.
 	ScaleRange [2]float64 `yaml:"scale_range,flow,omitempty" json:"scale_range,omitempty"`

@@ -76,11 +76,11 @@ func splitBatch(x, d01 *engine.Tensor, tg *Targets, n int) []batchPart {
 // trainer's model. It returns the loss terms averaged over the parts
 // (weighted by their images) under their names and lossKey.
 func (t *trainer) replicatedStep(step int, x, d01 *engine.Tensor, tg *Targets) (map[string]float64, error) {
-	n := len(t.reps) + 1
+	n := min(len(t.reps)+1, x.Dim(0)) // a short batch may leave replicas idle
 	parts := splitBatch(x, d01, tg, n)
 	models := []*Model{t.m}
 	main := t.m.Parameters()
-	for _, r := range t.reps {
+	for _, r := range t.reps[:n-1] {
 		for i, p := range r.Parameters() {
 			p.CopyFrom(main[i])
 		}
@@ -123,7 +123,7 @@ func (t *trainer) replicatedStep(step int, x, d01 *engine.Tensor, tg *Targets) (
 	}
 	parallel(n, func(i int) { scaled[i].Backward() })
 	engine.NoGrad(func() {
-		for _, r := range t.reps {
+		for _, r := range t.reps[:n-1] {
 			for i, p := range r.Parameters() {
 				switch g, own := p.Grad(), main[i].Grad(); {
 				case g == nil:

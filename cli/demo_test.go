@@ -83,6 +83,10 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 		{"demo", "--train-count", "0"},
 		{"demo", "--val-count", "0"},
 		{"demo", "--workers", "-2"},
+		{"demo", "--minutes", "0"},
+		{"demo", "--minutes", "2", "--iters", "100"},
+		{"demo", "--semseg-class-balance", "-1"},
+		{"demo", "--replicas", "9"},
 	} {
 		r := runCLI(t, args...)
 		require.Equal(t, 2, r.code, "%v: %s", args, r.stderr)
@@ -91,6 +95,34 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 	}
 	r := runCLI(t, "demo", "extra")
 	require.Equal(t, 2, r.code, r.stderr)
+}
+
+// TestDemoCalibratesIters runs the demo without --iters: a few timed
+// steps size the step count to --minutes (here the floor, minDemoIters),
+// which the log, demo.json and the run's config report.
+func TestDemoCalibratesIters(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	r := runCLI(t, "demo", "--json", "--out", out, "--minutes", "0.001", "--batch", "2", "--warmup", "0",
+		"--train-count", "3", "--val-count", "2", "--size", "32x48")
+	require.Equal(t, 0, r.code, r.stderr)
+	var res demoResult
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+	require.Equal(t, minDemoIters, res.Settings.Iters)
+	require.Positive(t, res.Settings.Calibrated)
+	require.Contains(t, r.stderr, "images/s: 300 steps fit 0.001 minutes (--iters 300 repeats this run)")
+	require.Contains(t, r.stderr, "demo: step 300/300")
+	b, err := os.ReadFile(filepath.Join(out, allnet.RunConfigFile))
+	require.NoError(t, err)
+	require.Contains(t, string(b), "iters: 300")
+	require.Contains(t, string(b), "replicas: 2")
+	require.Contains(t, string(b), "semseg_class_balance: 0.5")
+}
+
+func TestDemoIters(t *testing.T) {
+	require.Equal(t, 2240, demoIters(40, 8, 7.5)) // 2,250 steps fit; a multiple of 20
+	require.Equal(t, 900, demoIters(16, 8, 7.5))
+	require.Equal(t, minDemoIters, demoIters(1, 8, 7.5))
+	require.Equal(t, maxDemoIters, demoIters(1e4, 8, 7.5))
 }
 
 // TestDemoBaselines checks the majority-class mIoU and mean-depth rmse on

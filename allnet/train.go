@@ -182,8 +182,9 @@ func (t *trainer) criterion() string {
 
 // Train runs (or with hooks.Resume continues) the training of cfg in the
 // run folder cfg.Out (ALLNET.md section 2): per step, a loader batch ->
-// BatchTensors -> Forward(train) -> Loss -> Backward -> ClipGradNorm ->
-// AdamW with the poly/warm-up learning rate; log.jsonl every LogEvery
+// BatchTensors -> Forward(train) -> Loss -> Backward (split over
+// Replicas model copies when it is > 1, see train_replicas.go) ->
+// ClipGradNorm -> AdamW with the poly/warm-up learning rate; log.jsonl every LogEvery
 // steps; ckpt/last.safetensors (model, optimizer, step, generator, config)
 // every CkptEvery steps and at the end; evaluation every EvalEvery steps
 // into eval.jsonl and ckpt/best.safetensors by the main metric.
@@ -219,15 +220,13 @@ func Train(cfg TrainConfig, hooks TrainHooks) (*TrainResult, error) {
 	if err := checkBatchNormBatch(cfg, trainDS.Info()); err != nil {
 		return nil, err
 	}
+	if cfg.Replicas > 1 && t.dev != engine.CPU() {
+		return nil, fmt.Errorf("train: replicas %d: data-parallel replicas run on the CPU only, not on %s (use replicas 1 there)", cfg.Replicas, cfg.Device)
+	}
 	if err := t.setup(trainDS); err != nil {
 		return nil, err
 	}
-	if cfg.Replicas > 1 {
-		if t.dev != engine.CPU() {
-			return nil, fmt.Errorf("train: replicas %d: data-parallel replicas run on the CPU only, not on %s (use replicas 1 there)", cfg.Replicas, cfg.Device)
-		}
-		t.reps = newReplicas(t.m, cfg.Replicas)
-	}
+	t.reps = newReplicas(t.m, cfg.Replicas)
 	defer t.closeLogs()
 	ld, err := loader.New(trainDS, loader.Options{Batch: cfg.Batch, Workers: cfg.Workers, Seed: cfg.Seed, Train: true, Crop: cfg.Crop,
 		Augment: cfg.augment(), Degrade: cfg.DegradeOptions(), DeferBlur: cfg.blurOnDevice(t.dev)})

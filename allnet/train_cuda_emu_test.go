@@ -110,3 +110,15 @@ func TestDeviceBlurOnEmulatedCUDA(t *testing.T) {
 	got := DeviceBlur(engine.FromFloat32(dev, pix, n, 3, h, w), params, engine.NewGenerator(8)).Float32s()
 	require.InDeltaSlice(t, want, got, 1e-4)
 }
+
+// TestTrainReplicasRefuseCUDA: replicas are a CPU option; on a CUDA device
+// Train refuses them before it writes anything.
+func TestTrainReplicasRefuseCUDA(t *testing.T) {
+	registerEmulatedCUDA(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	cfg := tinyTrainConfig(dir)
+	cfg.Device, cfg.Replicas = "cuda", 2
+	_, err := Train(cfg, TrainHooks{})
+	require.ErrorContains(t, err, "replicas run on the CPU only")
+	require.NoDirExists(t, dir)
+}

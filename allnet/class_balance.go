@@ -66,11 +66,7 @@ func SemsegClassCounts(ds data.Dataset, workers int) ([]int64, error) {
 
 // scanGroundTruth passes every clean batch of ds, in order, to fn.
 func scanGroundTruth(ds data.Dataset, workers int, fn func(*loader.Batch)) error {
-	batch := evalBatch
-	if ds.Info().Size == [2]int{} {
-		batch = 1 // images of different sizes
-	}
-	ld, err := loader.New(ds, loader.Options{Batch: batch, Workers: workers, Clean: true})
+	ld, err := loader.New(ds, loader.Options{Batch: evalBatchOf(ds.Info()), Workers: workers, Clean: true})
 	if err != nil {
 		return err
 	}

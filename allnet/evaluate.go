@@ -52,6 +52,15 @@ type EvalOptions struct {
 // datasets whose images keep their own sizes (PASCAL) take batch 1.
 const evalBatch = 4
 
+// evalBatchOf is the evaluation batch for a dataset: evalBatch, or 1 when
+// its images keep their own sizes.
+func evalBatchOf(info data.Info) int {
+	if info.Size == [2]int{} {
+		return 1
+	}
+	return evalBatch
+}
+
 // Evaluate runs m (in evaluation mode, without gradients) over ds, the
 // seeded degraded split (loader.Options with Train false: every image's
 // degradation is degrade.ValSpec(Seed, NAME)) or, with Clean, the clean
@@ -83,11 +92,7 @@ func Evaluate(m *Model, ds data.Dataset, opts EvalOptions, progress func(done, t
 	if dev == nil {
 		dev = engine.CPU()
 	}
-	batch := evalBatch
-	if info.Size == [2]int{} {
-		batch = 1
-	}
-	ld, err := loader.New(ds, loader.Options{Batch: batch, Workers: opts.Workers, Seed: opts.Seed, Clean: opts.Clean, Degrade: opts.Degrade})
+	ld, err := loader.New(ds, loader.Options{Batch: evalBatchOf(info), Workers: opts.Workers, Seed: opts.Seed, Clean: opts.Clean, Degrade: opts.Degrade})
 	if err != nil {
 		return nil, fmt.Errorf("allnet: evaluate: %w", err)
 	}

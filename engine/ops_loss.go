@@ -174,6 +174,32 @@ func Charbonnier(pred, target *Tensor, eps float64) *Tensor {
 	return MeanAll(Sqrt(AddScalar(Square(Sub(pred, target)), eps*eps)))
 }
 
+// PSNRLossEps keeps PSNRLoss finite for a perfect prediction (NAFNet's
+// PSNRLoss uses the same 1e-8).
+const PSNRLossEps = 1e-8
+
+// PSNRLoss is minus the batch's mean PSNR in dB of pred against target
+// (N, ...), images in [0, 1] (NAFNet's PSNRLoss):
+//
+//	loss = mean_n 10 * log10(mean_{c,h,w} (pred - target)^2 + eps)
+//
+// Each image's squared error is divided by that image's own error, so an
+// image restored to 35 dB pulls as hard as one at 20 dB: a step's gradient
+// is spread evenly over the dB of every image rather than over its pixels'
+// absolute errors, which is what a per-image PSNR average rewards. eps > 0.
+func PSNRLoss(pred, target *Tensor, eps float64) *Tensor {
+	checkPair("PSNRLoss", pred, target)
+	if !(eps > 0) {
+		panic(fmt.Sprintf("engine: PSNRLoss: eps %g for pred %v (want > 0)", eps, pred.shape))
+	}
+	if len(pred.shape) < 2 {
+		panic(fmt.Sprintf("engine: PSNRLoss: pred %v (want (N, ...))", pred.shape))
+	}
+	n := pred.shape[0]
+	mse := Mean(Square(Reshape(Sub(pred, target), n, -1)), false, 1)
+	return Scale(MeanAll(Log(AddScalar(mse, eps))), 10/math.Ln10)
+}
+
 // NormalsL1 is MTL's NormalsLoss(normalize=True, norm=1) for pred and
 // target (N, 3, H, W) (any (N, C, ...) works): the prediction is
 // L2-normalised along axis 1 as n = pred / (||pred||_2 + 1e-12), and

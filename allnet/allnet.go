@@ -15,7 +15,8 @@ import (
 // encoder under "backbone." (as the official segmentation checkpoints),
 // the decoder under "decoder.scales.{s}." (s = 0 at 1/32 ... 3 at 1/4),
 // the heads under "heads.<task>." and the restoration path under
-// "restore.".
+// "restore." (its degradation-type head, Config.DegradeHead, under
+// "degrade_head.").
 type Model struct {
 	nn.Group
 	Config   Config
@@ -23,6 +24,7 @@ type Model struct {
 	Decoder  *Decoder
 	Heads    []*taskHead // in Config.Tasks order
 	Restore  *restoreHead
+	Degrade  *degradeHead // nil without Config.DegradeHead
 }
 
 // Outputs is what Model.Forward returns, every map at the input size.
@@ -37,6 +39,9 @@ type Outputs struct {
 	// Aux is the MaE load-balancing loss averaged over all MaE blocks, a
 	// scalar (0 without blocks).
 	Aux *engine.Tensor
+	// DegradeLogits are the degradation-type head's logits (N,
+	// len(DegradeClasses)); nil without Config.DegradeHead.
+	DegradeLogits *engine.Tensor
 }
 
 // inputMultiple is the size the input is padded to a multiple of (the
@@ -69,6 +74,10 @@ func NewModel(cfg Config, seed uint64) *Model {
 	}
 	m.Restore = newRestoreHead("restore", c4, cfg, g)
 	m.Add(m.Restore)
+	if cfg.DegradeHead {
+		m.Degrade = newDegradeHead("degrade_head", c4, g)
+		m.Add(m.Degrade)
+	}
 	return m
 }
 
@@ -99,9 +108,22 @@ func (m *Model) Forward(x, degraded01 *engine.Tensor, train bool, g *engine.Gene
 	for _, hd := range m.Heads {
 		out.Tasks[hd.Task] = crop(hd.Forward(j, hp, wp), h, w)
 	}
-	res := m.Restore.Forward(p, padTo(degraded01, inputMultiple, m.Config.Pad))
+	var res *engine.Tensor
+	res, out.DegradeLogits = m.restoreResidual(p, padTo(degraded01, inputMultiple, m.Config.Pad))
 	out.Restored = engine.Add(degraded01, crop(res, h, w))
 	return out
+}
+
+// restoreResidual is the restoration path's residual on the padded
+// degraded image and, with the degradation-type head, the head's logits,
+// whose class probabilities condition the path.
+func (m *Model) restoreResidual(p, degraded01 *engine.Tensor) (res, logits *engine.Tensor) {
+	var cond *engine.Tensor
+	if m.Degrade != nil {
+		logits = m.Degrade.Forward(p, degraded01)
+		cond = engine.Softmax(logits, 1)
+	}
+	return m.Restore.Forward(p, degraded01, cond), logits
 }
 
 // sameDims reports whether a and b have one shape.
@@ -194,17 +216,22 @@ type PartCount struct {
 }
 
 // ParameterCounts returns the parameters of the backbone, the decoder, the
-// task heads and the restoration head, in that order.
+// task heads and the restoration path (its head and the degradation-type
+// head), in that order.
 func (m *Model) ParameterCounts() []PartCount {
 	heads := 0
 	for _, h := range m.Heads {
 		heads += nn.CountParameters(h)
 	}
+	restore := nn.CountParameters(m.Restore)
+	if m.Degrade != nil {
+		restore += nn.CountParameters(m.Degrade)
+	}
 	return []PartCount{
 		{"backbone", nn.CountParameters(m.Backbone)},
 		{"decoder", nn.CountParameters(m.Decoder)},
 		{"heads", heads},
-		{"restoration", nn.CountParameters(m.Restore)},
+		{"restoration", restore},
 	}
 }
 

@@ -22,6 +22,9 @@ const (
 	// TaskAux is the MaE load-balancing loss's key in the loss terms (its
 	// weight is Config.AuxWeight).
 	TaskAux = "aux"
+	// TaskDegrade is the degradation-type head's cross-entropy's key in the
+	// loss terms (Config.DegradeHead).
+	TaskDegrade = "degrade"
 )
 
 // Datasets ALLNet is trained on; each fixes the prediction tasks.
@@ -103,6 +106,13 @@ type Config struct {
 	// pixel-level structure (blur, thin rain streaks) that the 1/4-scale P
 	// has lost.
 	RestoreInput int
+	// DegradeHead adds the degradation-type head ([ours], see
+	// degradeHead): it classifies each image's degradation and its class
+	// probabilities join the restoration path's full-resolution refinement
+	// (which needs RestoreRefine > 0). DegradeHeadWeight is its
+	// cross-entropy's weight in the total loss (term TaskDegrade).
+	DegradeHead       bool    `json:",omitempty"`
+	DegradeHeadWeight float64 `json:",omitempty"`
 	// Pad is how the input is padded to a multiple of 32 at the bottom
 	// and right ([ours]): "zero" (0 in ImageNet-normalised space, i.e.
 	// the mean colour), "replicate" (the last row and column repeated) or
@@ -120,7 +130,26 @@ type Config struct {
 	EdgePosWeight float64
 	// CharbonnierEps is the restoration loss's eps ([ours]: 1e-3).
 	CharbonnierEps float64
+	// RestoreLoss is the restoration loss ([ours]): RestoreLossCharbonnier
+	// (the presets, and "" in configurations saved before the field) or
+	// RestoreLossPSNR.
+	RestoreLoss string `json:",omitempty"`
 }
+
+// The restoration losses (Config.RestoreLoss).
+const (
+	// RestoreLossCharbonnier is engine.Charbonnier over all pixels: every
+	// pixel's error pulls alike, so the loss favours each pixel's median.
+	RestoreLossCharbonnier = "charbonnier"
+	// RestoreLossPSNR is engine.PSNRLoss, minus the batch's mean PSNR: each
+	// image's squared error relative to its own, so mildly degraded images
+	// pull as hard as badly degraded ones, and the optimum is each pixel's
+	// mean, which is what PSNR scores.
+	RestoreLossPSNR = "psnr"
+)
+
+// RestoreLosses lists the values of Config.RestoreLoss.
+func RestoreLosses() []string { return []string{RestoreLossCharbonnier, RestoreLossPSNR} }
 
 // datasetTasks are the prediction tasks and loss weights of each dataset
 // (ALLNET.md section 2, from MTL), plus restoration 1 [ours].
@@ -193,6 +222,7 @@ func Preset(name, dataset string) (Config, error) {
 	}
 	c.DepthInit = 3 // about NYUD-v2's mean depth
 	c.AuxWeight, c.EdgePosWeight, c.CharbonnierEps = 0.01, 0.95, 1e-3
+	c.RestoreLoss = RestoreLossCharbonnier
 	return c, nil
 }
 
@@ -237,6 +267,12 @@ func (c Config) Validate() error {
 	}
 	if c.RestoreWidths[0] <= 0 || c.RestoreWidths[1] <= 0 {
 		return fmt.Errorf("allnet: restoration widths %v, want positive", c.RestoreWidths)
+	}
+	if c.DegradeHead && c.RestoreRefine <= 0 {
+		return fmt.Errorf("allnet: the degradation-type head conditions the restoration's refinement, which has width %d: want > 0", c.RestoreRefine)
+	}
+	if c.DegradeHeadWeight < 0 || math.IsInf(c.DegradeHeadWeight, 0) || math.IsNaN(c.DegradeHeadWeight) {
+		return fmt.Errorf("allnet: degradation-type head weight %g, want a finite value >= 0", c.DegradeHeadWeight)
 	}
 	if c.RestoreInput < 0 {
 		return fmt.Errorf("allnet: restoration input width %d, want >= 0 (0 = none)", c.RestoreInput)
@@ -285,6 +321,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("allnet: edge positive weight %g outside [0, 1]", c.EdgePosWeight)
 	case !(c.CharbonnierEps > 0):
 		return fmt.Errorf("allnet: Charbonnier eps %g, want > 0", c.CharbonnierEps)
+	case c.RestoreLoss != "" && !slices.Contains(RestoreLosses(), c.RestoreLoss):
+		return fmt.Errorf("allnet: restoration loss %q, want %s", c.RestoreLoss, strings.Join(RestoreLosses(), " or "))
 	}
 	return nil
 }

@@ -24,6 +24,13 @@ func BatchTensors(b *loader.Batch, dev backend.Backend) (x, degraded01 *engine.T
 	}
 	degraded01 = engine.FromFloat32(dev, d, n, 3, h, w)
 	t = &Targets{Clean: engine.FromFloat32(dev, b.Clean, n, 3, h, w)}
+	if len(b.Types) == n {
+		types := make([]int32, n)
+		for i, s := range b.Types {
+			types[i] = degradeClassIndex(s)
+		}
+		t.DegradeType = engine.FromInt32(dev, types, n)
+	}
 	if b.Semseg != nil {
 		t.Semseg = engine.FromInt32(dev, b.Semseg, n, h, w)
 	}

@@ -112,7 +112,7 @@ func (m *Model) partFLOPs(dev *meta.Meta, h, w int) []PartFLOPs {
 			}
 		})
 		count("restoration", func() {
-			res := m.Restore.Forward(p, xp)
+			res, _ := m.restoreResidual(p, xp)
 			engine.Add(x, crop(res, h, w))
 		})
 	})

@@ -17,6 +17,10 @@ type Targets struct {
 	Edge    *engine.Tensor // (N, 1, H, W) 0 or 1
 	Sal     *engine.Tensor // (N, 1, H, W) 0 or 1
 	Clean   *engine.Tensor // (N, 3, H, W) clean image in [0, 1]
+	// DegradeType is each image's degradation as an index into
+	// DegradeClasses (N) int32, 255 unknown: the degradation-type head's
+	// target (Config.DegradeHead).
+	DegradeType *engine.Tensor
 }
 
 // ignoreLabel is the label the cross-entropy losses skip (data.Ignore).
@@ -31,13 +35,13 @@ type LossTerms struct {
 
 // Loss is the training loss of ALLNET.md section 2:
 //
-//	total = sum_t w_t * L_t(out_t, target_t) + w_restore * Charbonnier(restored, clean) + AuxWeight * aux
+//	total = sum_t w_t * L_t(out_t, target_t) + w_restore * L_restore(restored, clean) + AuxWeight * aux
 //
 // with semseg and parts cross-entropy (ignore 255), depth masked L1 (0
 // invalid), normals L1 of the L2-normalised prediction over valid pixels,
 // edge balanced BCE with fixed positive weight EdgePosWeight, saliency
 // balanced BCE with the batch's negative fraction as weight, and the
-// restoration Charbonnier loss. A task whose weight is 0 or absent still
+// restoration loss Config.RestoreLoss (Charbonnier, or minus the PSNR). A task whose weight is 0 or absent still
 // appears among the terms but does not enter the total. It returns an
 // error when a needed target is missing or mis-shaped.
 func (m *Model) Loss(out *Outputs, t *Targets) (LossTerms, error) {
@@ -95,7 +99,16 @@ func (m *Model) Loss(out *Outputs, t *Targets) (LossTerms, error) {
 	if err := sameShape(TaskRestore, out.Restored, t.Clean); err != nil {
 		return LossTerms{}, err
 	}
-	add(TaskRestore, engine.Charbonnier(out.Restored, t.Clean, cfg.CharbonnierEps), cfg.LossWeights[TaskRestore])
+	add(TaskRestore, restoreLoss(cfg, out.Restored, t.Clean), cfg.LossWeights[TaskRestore])
+	if out.DegradeLogits != nil {
+		if t.DegradeType == nil {
+			return LossTerms{}, fmt.Errorf("allnet: Loss: no %s target (the degradation types of the batch)", TaskDegrade)
+		}
+		if want := out.DegradeLogits.Dim(0); !slices.Equal(t.DegradeType.Shape(), []int{want}) {
+			return LossTerms{}, fmt.Errorf("allnet: Loss: %s target %v, want [%d]", TaskDegrade, t.DegradeType.Shape(), want)
+		}
+		add(TaskDegrade, degradeTypeLoss(out.DegradeLogits, t.DegradeType), cfg.DegradeHeadWeight)
+	}
 	if out.Aux != nil {
 		add(TaskAux, out.Aux, cfg.AuxWeight)
 	}
@@ -104,6 +117,15 @@ func (m *Model) Loss(out *Outputs, t *Targets) (LossTerms, error) {
 	}
 	res.Total = total
 	return res, nil
+}
+
+// restoreLoss is cfg.RestoreLoss of the restored image against the clean
+// one.
+func restoreLoss(cfg Config, restored, clean *engine.Tensor) *engine.Tensor {
+	if cfg.RestoreLoss == RestoreLossPSNR {
+		return engine.PSNRLoss(restored, clean, engine.PSNRLossEps)
+	}
+	return engine.Charbonnier(restored, clean, cfg.CharbonnierEps)
 }
 
 // labelLoss is the cross-entropy of logits (N, K, H, W) against labels

@@ -17,7 +17,10 @@ const restoreOutInitScale = 1e-2
 // (Config.RestoreInput) the degraded image also gets its own short encoder,
 // conv3x3 + norm + GELU at full resolution and again with stride 2, whose
 // outputs join the path at 1/2 and at full resolution (a U-Net's skips on
-// the restoration side). Named <prefix>.{conv1, conv2, refine, out,
+// the restoration side). With the degradation-type head
+// (Config.DegradeHead) its class probabilities join the refinement's input
+// as constant planes, so the full-resolution stage knows what it undoes.
+// Named <prefix>.{conv1, conv2, refine, out,
 // in0.conv, in0.norm, in1.conv, in1.norm}.
 type restoreHead struct {
 	nn.Group
@@ -27,6 +30,10 @@ type restoreHead struct {
 
 func newRestoreHead(prefix string, c int, cfg Config, g *engine.Generator) *restoreHead {
 	widths, refine, in := cfg.RestoreWidths, cfg.RestoreRefine, cfg.RestoreInput
+	cond := 0
+	if cfg.DegradeHead {
+		cond = len(DegradeClasses)
+	}
 	r := &restoreHead{
 		Conv1: nn.NewConv2d(nn.Join(prefix, "conv1"), c, widths[0], 3, 1, 1, 1, true, nn.InitDefault, g),
 		Conv2: nn.NewConv2d(nn.Join(prefix, "conv2"), widths[0]+in, widths[1], 3, 1, 1, 1, true, nn.InitDefault, g),
@@ -39,7 +46,7 @@ func newRestoreHead(prefix string, c int, cfg Config, g *engine.Generator) *rest
 	}
 	last := widths[1]
 	if refine > 0 {
-		r.Refine = nn.NewConv2d(nn.Join(prefix, "refine"), widths[1]+3+in, refine, 3, 1, 1, 1, true, nn.InitDefault, g)
+		r.Refine = nn.NewConv2d(nn.Join(prefix, "refine"), widths[1]+3+in+cond, refine, 3, 1, 1, 1, true, nn.InitDefault, g)
 		r.Add(r.Refine)
 		last = refine
 	}
@@ -59,8 +66,10 @@ func newRestoreHead(prefix string, c int, cfg Config, g *engine.Generator) *rest
 }
 
 // Forward maps p (N, C, h, w) and the degraded input in [0, 1] at the
-// padded input size (N, 3, H, W) to a residual (N, 3, H, W).
-func (r *restoreHead) Forward(p, degraded01 *engine.Tensor) *engine.Tensor {
+// padded input size (N, 3, H, W) to a residual (N, 3, H, W). prob, the
+// degradation-type head's class probabilities (N, K), joins the refinement
+// as K constant planes (nil without the head).
+func (r *restoreHead) Forward(p, degraded01, prob *engine.Tensor) *engine.Tensor {
 	hh, ww := degraded01.Dim(2), degraded01.Dim(3)
 	x := engine.GELU(r.Conv1.Forward(p))
 	var s0, s1 *engine.Tensor
@@ -77,6 +86,10 @@ func (r *restoreHead) Forward(p, degraded01 *engine.Tensor) *engine.Tensor {
 		parts := []*engine.Tensor{x, degraded01}
 		if s0 != nil {
 			parts = append(parts, s0)
+		}
+		if prob != nil {
+			n, k := prob.Dim(0), prob.Dim(1)
+			parts = append(parts, engine.Expand(engine.Reshape(prob, n, k, 1, 1), n, k, hh, ww))
 		}
 		x = engine.GELU(r.Refine.Forward(engine.Concat(1, parts...)))
 	}

@@ -97,6 +97,47 @@ func TestModelConfigLossWeights(t *testing.T) {
 	require.ErrorContains(t, err, "depth = -1")
 }
 
+// TestModelConfigRestoreLoss checks that restore_loss reaches the model
+// and selects the loss term: Charbonnier by default, minus the PSNR with
+// "psnr" (the mean over images of 10 log10 of their squared error).
+func TestModelConfigRestoreLoss(t *testing.T) {
+	const n, h, w = 2, 32, 32
+	tc := TrainConfig{Model: "allnet-tiny", Dataset: "synthetic"}
+	mc, err := ModelConfig(tc, 13)
+	require.NoError(t, err)
+	require.Equal(t, RestoreLossCharbonnier, mc.RestoreLoss)
+	tc.RestoreLoss = RestoreLossPSNR
+	mc, err = ModelConfig(tc, 13)
+	require.NoError(t, err)
+	require.Equal(t, RestoreLossPSNR, mc.RestoreLoss)
+
+	x, deg := allnetTestInputs(n, h, w, 3)
+	m := NewModel(mc, 4)
+	tg := allnetTestTargets(mc, n, h, w, 5)
+	var out *Outputs
+	engine.NoGrad(func() { out = m.Forward(x, deg, false, nil) })
+	terms, err := m.Loss(out, tg)
+	require.NoError(t, err)
+	r, c := out.Restored.Float64s(), tg.Clean.Float64s()
+	per := make([]float64, n)
+	for i := range r {
+		d := r[i] - c[i]
+		per[i/(len(r)/n)] += d * d / float64(len(r)/n)
+	}
+	want := 0.0
+	for _, mse := range per {
+		want += 10 * math.Log10(mse+engine.PSNRLossEps) / n
+	}
+	require.InDelta(t, want, terms.Terms[TaskRestore].Item(), 1e-3)
+	m.Config.RestoreLoss = RestoreLossCharbonnier
+	terms, err = m.Loss(out, tg)
+	require.NoError(t, err)
+	require.Positive(t, terms.Terms[TaskRestore].Item())
+
+	mc.RestoreLoss = "l2"
+	require.ErrorContains(t, mc.Validate(), `restoration loss "l2"`)
+}
+
 // TestRestoreInputFeatures checks the restoration path's own features of
 // the degraded image (Config.RestoreInput): even without the refine stage
 // a changed input pixel now changes the residual (through the stride-2

@@ -131,6 +131,12 @@ func ModelConfig(cfg TrainConfig, classes int) (Config, error) {
 	if classes > 0 {
 		mc.SemsegClasses = classes
 	}
+	if cfg.RestoreLoss != "" {
+		mc.RestoreLoss = cfg.RestoreLoss
+	}
+	if cfg.DegradeHead > 0 {
+		mc.DegradeHead, mc.DegradeHeadWeight = true, cfg.DegradeHead
+	}
 	for _, k := range sortedKeys(cfg.LossWeights) {
 		v := cfg.LossWeights[k]
 		if _, ok := mc.LossWeights[k]; !ok {

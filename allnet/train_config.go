@@ -47,6 +47,12 @@ type TrainConfig struct {
 	// kept in the model configuration (so a resumed run uses the same); 0
 	// is MTL's unweighted cross-entropy.
 	SemsegClassBalance float64 `yaml:"semseg_class_balance,omitempty" json:"semseg_class_balance,omitempty"`
+	// RestoreLoss is the restoration loss, Config.RestoreLoss ("" = the
+	// preset's, charbonnier).
+	RestoreLoss string `yaml:"restore_loss,omitempty" json:"restore_loss,omitempty"`
+	// DegradeHead is the weight of the degradation-type head's
+	// cross-entropy (Config.DegradeHead; 0 = no head).
+	DegradeHead float64 `yaml:"degrade_head,omitempty" json:"degrade_head,omitempty"`
 
 	Batch       int     `yaml:"batch" json:"batch"`               // images per step (4)
 	Iters       int     `yaml:"iters" json:"iters"`               // schedule length in steps (40000)
@@ -231,6 +237,10 @@ func (c TrainConfig) Validate() error {
 		return bad("semseg_class_balance", c.SemsegClassBalance, fmt.Sprintf("a power in [0, %d] (0 = off)", MaxClassBalance))
 	case c.SemsegClassBalance > 0 && len(c.Tasks) > 0 && !seen[TaskSemseg]:
 		return bad("semseg_class_balance", c.SemsegClassBalance, "0 when semseg is not trained")
+	case c.RestoreLoss != "" && !slices.Contains(RestoreLosses(), c.RestoreLoss):
+		return bad("restore_loss", c.RestoreLoss, strings.Join(RestoreLosses(), " or "))
+	case !(c.DegradeHead >= 0) || math.IsInf(c.DegradeHead, 0):
+		return bad("degrade_head", c.DegradeHead, "a finite weight >= 0 (0 = no head)")
 	case c.EvalEvery < 0:
 		return bad("eval_every", c.EvalEvery, ">= 0")
 	case c.EvalLimit < 0:

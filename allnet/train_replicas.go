@@ -65,7 +65,7 @@ func splitBatch(x, d01 *engine.Tensor, tg *Targets, n int) []batchPart {
 		}
 		parts[i] = batchPart{x: cut(x), d01: cut(d01), frac: float64(size) / float64(b), tg: &Targets{
 			Semseg: cut(tg.Semseg), Parts: cut(tg.Parts), Depth: cut(tg.Depth), Normals: cut(tg.Normals),
-			Edge: cut(tg.Edge), Sal: cut(tg.Sal), Clean: cut(tg.Clean)}}
+			Edge: cut(tg.Edge), Sal: cut(tg.Sal), Clean: cut(tg.Clean), DegradeType: cut(tg.DegradeType)}}
 		start += size
 	}
 	return parts

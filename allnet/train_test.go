@@ -190,6 +190,9 @@ func TestTrainConfigValidate(t *testing.T) {
 		{func(c *TrainConfig) { c.SemsegClassBalance = -1 }, "semseg_class_balance"},
 		{func(c *TrainConfig) { c.SemsegClassBalance = math.NaN() }, "semseg_class_balance"},
 		{func(c *TrainConfig) { c.SemsegClassBalance, c.Tasks = 0.5, []string{TaskDepth} }, "semseg_class_balance"},
+		{func(c *TrainConfig) { c.RestoreLoss = "l2" }, "restore_loss"},
+		{func(c *TrainConfig) { c.DegradeHead = -0.1 }, "degrade_head"},
+		{func(c *TrainConfig) { c.DegradeHead = math.NaN() }, "degrade_head"},
 		{func(c *TrainConfig) { c.LogEvery = 0 }, "log_every"},
 		{func(c *TrainConfig) { c.Out = "" }, "out"},
 	} {

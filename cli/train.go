@@ -24,7 +24,7 @@ func init() { addCommand(trainCommand) }
 // not be given (the run's config.yaml fixes them).
 var trainRunFlags = []string{"model", "dataset", "root", "like", "synth-seed", "synth-count", "synth-size", "classes",
 	"iters", "batch", "lr", "weight-decay", "warmup", "seed", "tasks", "pretrained", "config", "crop", "main-metric", "degrade-scale",
-	"blur-on-device", "semseg-class-balance", "replicas"}
+	"blur-on-device", "semseg-class-balance", "restore-loss", "degrade-head", "replicas"}
 
 func trainCommand() *ucli.Command {
 	flags := []ucli.Flag{
@@ -56,6 +56,11 @@ func trainCommand() *ucli.Command {
 			"on (on the device through the PSF kernel, engine.PSFConv) or off (on the host, in the loader)", DefaultText: "auto"},
 		&ucli.Float64Flag{Name: "semseg-class-balance", Usage: "weigh the semseg loss per class by (median frequency / class frequency)^`P`, " +
 			"counted over the training split when the run starts (1: median-frequency balancing, 0.5: its square root; 0 = unweighted)", DefaultText: "0"},
+		&ucli.StringFlag{Name: "restore-loss", Usage: "the restoration loss `L`: charbonnier (every pixel's error alike) or psnr " +
+			"(minus each image's PSNR, averaged: each image pulls by its own error, as the PSNR metric counts it)", DefaultText: "charbonnier"},
+		&ucli.Float64Flag{Name: "degrade-head", Usage: "add the degradation-type head, which classifies each image's degradation " +
+			"(clean, noise, haze, rain, blur; cross-entropy of weight `W` against the type drawn) and hands the class probabilities " +
+			"to the restoration's full-resolution stage (0 = none)", DefaultText: "0"},
 		&ucli.IntFlag{Name: "replicas", Usage: "split each batch over `N` model copies trained side by side (data parallelism on the CPU; " +
 			"it uses the cores better than one copy, and each copy's batch norms see its part of the batch)", DefaultText: "1"},
 		&ucli.IntFlag{Name: "workers", Usage: "loader goroutines `N`", DefaultText: "GOMAXPROCS"},
@@ -226,7 +231,7 @@ func resolveTrain(c *ucli.Context, cfg allnet.TrainConfig) error {
 func applyTrainFlags(c *ucli.Context, cfg *allnet.TrainConfig) error {
 	str := map[string]*string{"model": &cfg.Model, "dataset": &cfg.Dataset, "root": &cfg.Root, "like": &cfg.Like,
 		"out": &cfg.Out, "pretrained": &cfg.Pretrained, "main-metric": &cfg.MainMetric, "device": &cfg.Device,
-		"blur-on-device": &cfg.BlurOnDevice}
+		"blur-on-device": &cfg.BlurOnDevice, "restore-loss": &cfg.RestoreLoss}
 	for n, p := range str {
 		if c.IsSet(n) {
 			*p = c.String(n)
@@ -254,6 +259,9 @@ func applyTrainFlags(c *ucli.Context, cfg *allnet.TrainConfig) error {
 	}
 	if c.IsSet("semseg-class-balance") {
 		cfg.SemsegClassBalance = c.Float64("semseg-class-balance")
+	}
+	if c.IsSet("degrade-head") {
+		cfg.DegradeHead = c.Float64("degrade-head")
 	}
 	if c.IsSet("seed") {
 		s := c.Int64("seed")

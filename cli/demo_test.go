@@ -87,6 +87,9 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 		{"demo", "--minutes", "2", "--iters", "100"},
 		{"demo", "--semseg-class-balance", "-1"},
 		{"demo", "--replicas", "9"},
+		{"demo", "--restore-loss", "l2"},
+		{"demo", "--restore-weight", "0"},
+		{"demo", "--degrade-head", "-1"},
 	} {
 		r := runCLI(t, args...)
 		require.Equal(t, 2, r.code, "%v: %s", args, r.stderr)

@@ -271,7 +271,7 @@ func (c Config) Validate() error {
 	if c.DegradeHead && c.RestoreRefine <= 0 {
 		return fmt.Errorf("allnet: the degradation-type head conditions the restoration's refinement, which has width %d: want > 0", c.RestoreRefine)
 	}
-	if c.DegradeHeadWeight < 0 || math.IsInf(c.DegradeHeadWeight, 0) || math.IsNaN(c.DegradeHeadWeight) {
+	if !(c.DegradeHeadWeight >= 0) || math.IsInf(c.DegradeHeadWeight, 0) {
 		return fmt.Errorf("allnet: degradation-type head weight %g, want a finite value >= 0", c.DegradeHeadWeight)
 	}
 	if c.RestoreInput < 0 {

@@ -1,6 +1,8 @@
 package allnet
 
 import (
+	"slices"
+
 	"allnet/data/degrade"
 	"allnet/engine"
 	"allnet/nn"
@@ -22,10 +24,8 @@ func typeNames(ts []degrade.Type) []string {
 // degradeClassIndex returns the class index of a degradation type name, or
 // ignoreLabel when it is not one of DegradeClasses.
 func degradeClassIndex(name string) int32 {
-	for i, c := range DegradeClasses {
-		if c == name {
-			return int32(i)
-		}
+	if i := slices.Index(DegradeClasses, name); i >= 0 {
+		return int32(i)
 	}
 	return ignoreLabel
 }

@@ -40,10 +40,12 @@ type LossTerms struct {
 // with semseg and parts cross-entropy (ignore 255), depth masked L1 (0
 // invalid), normals L1 of the L2-normalised prediction over valid pixels,
 // edge balanced BCE with fixed positive weight EdgePosWeight, saliency
-// balanced BCE with the batch's negative fraction as weight, and the
-// restoration loss Config.RestoreLoss (Charbonnier, or minus the PSNR). A task whose weight is 0 or absent still
-// appears among the terms but does not enter the total. It returns an
-// error when a needed target is missing or mis-shaped.
+// balanced BCE with the batch's negative fraction as weight, the
+// restoration loss Config.RestoreLoss (Charbonnier, or minus the PSNR),
+// and with Config.DegradeHead the type head's cross-entropy (weight
+// DegradeHeadWeight). A task whose weight is 0 or absent still appears
+// among the terms but does not enter the total. It returns an error when a
+// needed target is missing or mis-shaped.
 func (m *Model) Loss(out *Outputs, t *Targets) (LossTerms, error) {
 	cfg := m.Config
 	res := LossTerms{Terms: map[string]*engine.Tensor{}}

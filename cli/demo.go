@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -49,10 +47,9 @@ type demoSettings struct {
 	// SemsegClassBalance is the semseg loss's class-balancing power
 	// (TrainConfig.SemsegClassBalance).
 	SemsegClassBalance float64
-	// RestoreLoss is the restoration loss (TrainConfig.RestoreLoss) and
-	// RestoreWeight its weight in the total (0 = the preset's, 1).
-	RestoreLoss   string
-	RestoreWeight float64 `json:",omitempty"`
+	// RestoreLoss is the restoration loss (TrainConfig.RestoreLoss; its
+	// weight is LossWeights' restore).
+	RestoreLoss string
 	// DegradeHead is the degradation-type head's loss weight
 	// (TrainConfig.DegradeHead; 0 = no head).
 	DegradeHead float64
@@ -83,7 +80,7 @@ type demoSettings struct {
 var fullDemo = demoSettings{Batch: 8, Warmup: 30, LR: 3e-3, Size: [2]int{48, 64},
 	TrainCount: 2000, ValCount: 48, EvalLimit: 48, WeightDecay: 0.01, ClipNorm: 5, PolyPower: 0.9,
 	ScaleRange: [2]float64{1, 1}, LossWeights: demoLossWeights, SemsegClassBalance: 0.5, Replicas: 2, TrainMinutes: 8.5,
-	DegradeScale: 1.0 / 6, RestoreLoss: allnet.RestoreLossPSNR, RestoreWeight: 0.01, DegradeHead: 0.1}
+	DegradeScale: 1.0 / 6, RestoreLoss: allnet.RestoreLossPSNR, DegradeHead: 0.1}
 
 // The calibrated step count's bounds.
 const (
@@ -92,14 +89,14 @@ const (
 )
 
 // demoLossWeights are the demo's loss weights (see demoSettings).
-var demoLossWeights = map[string]float64{allnet.TaskNormals: 1, allnet.TaskEdge: 5}
+var demoLossWeights = map[string]float64{allnet.TaskNormals: 1, allnet.TaskEdge: 5, allnet.TaskRestore: 0.01}
 
 // shortDemo is CI's version: it exercises the same path in about a minute
 // and is not expected to meet the thresholds.
 var shortDemo = demoSettings{Iters: 30, Batch: 4, Warmup: 3, LR: 3e-3, Size: [2]int{48, 64},
 	TrainCount: 32, ValCount: 8, EvalLimit: 8, WeightDecay: 0.01, ClipNorm: 5, PolyPower: 0.9,
 	ScaleRange: [2]float64{1, 1}, LossWeights: demoLossWeights, SemsegClassBalance: 0.5, Replicas: 2,
-	DegradeScale: 1.0 / 6, RestoreLoss: allnet.RestoreLossPSNR, RestoreWeight: 0.01, DegradeHead: 0.1}
+	DegradeScale: 1.0 / 6, RestoreLoss: allnet.RestoreLossPSNR, DegradeHead: 0.1}
 
 func demoCommand() *ucli.Command {
 	return &ucli.Command{
@@ -134,7 +131,7 @@ func demoCommand() *ucli.Command {
 			&ucli.Float64Flag{Name: "semseg-class-balance", Usage: "weigh the semseg loss per class by (median frequency / class frequency)^`P` " +
 				"(0 = unweighted)", DefaultText: fmt.Sprint(fullDemo.SemsegClassBalance)},
 			&ucli.StringFlag{Name: "restore-loss", Usage: "the restoration loss `L`: charbonnier or psnr (see train --help)", DefaultText: fullDemo.RestoreLoss},
-			&ucli.Float64Flag{Name: "restore-weight", Usage: "the restoration loss's weight `W` in the total", DefaultText: fmt.Sprint(restoreWeightOf(fullDemo))},
+			&ucli.Float64Flag{Name: "restore-weight", Usage: "the restoration loss's weight `W` in the total", DefaultText: fmt.Sprint(fullDemo.LossWeights[allnet.TaskRestore])},
 			&ucli.Float64Flag{Name: "degrade-head", Usage: "the degradation-type head's loss weight `W` (0 = no head; see train --help)", DefaultText: fmt.Sprint(fullDemo.DegradeHead)},
 			&ucli.IntFlag{Name: "replicas", Usage: "split each batch over `N` model copies trained side by side", DefaultText: fmt.Sprint(max(fullDemo.Replicas, 1))},
 			&ucli.IntFlag{Name: "workers", Usage: "loader goroutines `N`", DefaultText: "GOMAXPROCS"},
@@ -185,10 +182,6 @@ func runDemo(c *ucli.Context) error {
 	cfg.ScaleRange, cfg.DegradeScale, cfg.LossWeights = s.ScaleRange, s.DegradeScale, s.LossWeights
 	cfg.SemsegClassBalance, cfg.Replicas, cfg.RestoreLoss = s.SemsegClassBalance, s.Replicas, s.RestoreLoss
 	cfg.DegradeHead = s.DegradeHead
-	if s.RestoreWeight > 0 {
-		cfg.LossWeights = maps.Clone(cfg.LossWeights)
-		cfg.LossWeights[allnet.TaskRestore] = s.RestoreWeight
-	}
 	cfg.EvalLimit, cfg.CkptEvery = s.EvalLimit, 0
 	cfg.Workers, cfg.Seed = c.Int("workers"), uint64(c.Int64("seed"))
 	if err := resolveTrain(c, cfg); err != nil {
@@ -272,14 +265,6 @@ func runDemo(c *ucli.Context) error {
 	return nil
 }
 
-// restoreWeightOf is the restoration loss's weight s trains with.
-func restoreWeightOf(s demoSettings) float64 {
-	if s.RestoreWeight > 0 {
-		return s.RestoreWeight
-	}
-	return 1
-}
-
 // demoSettingsOf returns the defaults (or --short's) with the flags given.
 func demoSettingsOf(c *ucli.Context) (demoSettings, error) {
 	s := fullDemo
@@ -302,20 +287,20 @@ func demoSettingsOf(c *ucli.Context) (demoSettings, error) {
 	if c.IsSet("semseg-class-balance") {
 		s.SemsegClassBalance = c.Float64("semseg-class-balance")
 	}
+	// TrainConfig.Validate checks these two (resolveTrain names the flag).
 	if c.IsSet("restore-loss") {
-		if s.RestoreLoss = c.String("restore-loss"); !slices.Contains(allnet.RestoreLosses(), s.RestoreLoss) {
-			return s, UsageErrorf("--restore-loss %q: expected %s", s.RestoreLoss, strings.Join(allnet.RestoreLosses(), " or "))
-		}
+		s.RestoreLoss = c.String("restore-loss")
 	}
 	if c.IsSet("degrade-head") {
-		if s.DegradeHead = c.Float64("degrade-head"); !(s.DegradeHead >= 0) || math.IsInf(s.DegradeHead, 0) {
-			return s, UsageErrorf("--degrade-head %g: expected a weight >= 0 (0 = no head)", s.DegradeHead)
-		}
+		s.DegradeHead = c.Float64("degrade-head")
 	}
 	if c.IsSet("restore-weight") {
-		if s.RestoreWeight = c.Float64("restore-weight"); !(s.RestoreWeight > 0) || math.IsInf(s.RestoreWeight, 0) {
-			return s, UsageErrorf("--restore-weight %g: expected a positive number", s.RestoreWeight)
+		w := c.Float64("restore-weight")
+		if !(w > 0) || math.IsInf(w, 0) {
+			return s, UsageErrorf("--restore-weight %g: expected a positive number", w)
 		}
+		s.LossWeights = maps.Clone(s.LossWeights) // shared with shortDemo
+		s.LossWeights[allnet.TaskRestore] = w
 	}
 	if c.IsSet("minutes") {
 		if c.IsSet("iters") {

@@ -235,7 +235,7 @@ func Train(cfg TrainConfig, hooks TrainHooks) (*TrainResult, error) {
 	t.reps = newReplicas(t.m, cfg.Replicas)
 	defer t.closeLogs()
 	ld, err := loader.New(trainDS, loader.Options{Batch: cfg.Batch, Workers: cfg.Workers, Seed: cfg.Seed, Train: true, Crop: cfg.Crop,
-		Augment: cfg.augment(), Degrade: cfg.DegradeOptions(), DeferBlur: cfg.blurOnDevice(t.dev)})
+		Augment: cfg.augment(), Degrade: cfg.trainDegradeOptions(), DeferBlur: cfg.blurOnDevice(t.dev)})
 	if err != nil {
 		return nil, err
 	}

@@ -81,6 +81,12 @@ type TrainConfig struct {
 	// degrade.Options.Scaled; 0 = 1. Smaller images want their size
 	// ratio (the demo's 48x64: 1/6).
 	DegradeScale float64 `yaml:"degrade_scale,omitempty" json:"degrade_scale,omitempty"`
+	// DegradeWeights are the relative frequencies of the degradation
+	// types in training, by name (noise, haze, rain, blur; a type not
+	// named keeps weight 1); empty draws them uniformly, as the paper does
+	// ([ours], degrade.Options.Weights). The degraded validation split
+	// keeps its fixed types.
+	DegradeWeights map[string]float64 `yaml:"degrade_weights,omitempty" json:"degrade_weights,omitempty"`
 	// BlurOnDevice is where training images get their motion blur:
 	// "auto" (or "": on the training device unless it is the CPU), "on"
 	// (on the device through engine.PSFConv, see DeviceBlur) or "off" (in
@@ -231,6 +237,8 @@ func (c TrainConfig) Validate() error {
 		return bad("scale_range", c.ScaleRange, "[min, max] with 0 < min <= max <= 16 (omit for [0.5, 2])")
 	case c.DegradeScale != 0 && !ValidDegradeScale(c.DegradeScale):
 		return bad("degrade_scale", c.DegradeScale, "in (0, 16] (0 = 1)")
+	case !c.validDegradeWeights():
+		return bad("degrade_weights", c.DegradeWeights, "weights >= 0 of noise, haze, rain or blur, not all 0")
 	case !slices.Contains([]string{"", BlurAuto, BlurOn, BlurOff}, c.BlurOnDevice):
 		return bad("blur_on_device", c.BlurOnDevice, "auto, on or off")
 	case !(c.SemsegClassBalance >= 0 && c.SemsegClassBalance <= MaxClassBalance):
@@ -306,6 +314,40 @@ func (c TrainConfig) DegradeOptions() degrade.Options {
 		return degrade.Options{} // the loader's defaults
 	}
 	return degrade.DefaultOptions().Scaled(c.DegradeScale)
+}
+
+// trainDegradeOptions returns the degradations training draws from:
+// DegradeOptions with the types in the proportions of DegradeWeights.
+func (c TrainConfig) trainDegradeOptions() degrade.Options {
+	o := c.DegradeOptions()
+	if len(c.DegradeWeights) == 0 {
+		return o
+	}
+	if o.Types == nil {
+		o = degrade.DefaultOptions()
+	}
+	o.Weights = make([]float64, len(o.Types))
+	for i, t := range o.Types {
+		o.Weights[i] = 1
+		if w, ok := c.DegradeWeights[string(t)]; ok {
+			o.Weights[i] = w
+		}
+	}
+	return o
+}
+
+// validDegradeWeights reports whether DegradeWeights names only the
+// degradation types and gives weights that degrade.Options accepts.
+func (c TrainConfig) validDegradeWeights() bool {
+	if len(c.DegradeWeights) == 0 {
+		return true
+	}
+	for name := range c.DegradeWeights {
+		if !slices.Contains(degrade.AllTypes, degrade.Type(name)) {
+			return false
+		}
+	}
+	return c.trainDegradeOptions().Validate() == nil
 }
 
 // augment returns the training augmentation: MTL's defaults with

@@ -193,6 +193,13 @@ func TestTrainConfigValidate(t *testing.T) {
 		{func(c *TrainConfig) { c.RestoreLoss = "l2" }, "restore_loss"},
 		{func(c *TrainConfig) { c.DegradeHead = -0.1 }, "degrade_head"},
 		{func(c *TrainConfig) { c.DegradeHead = math.NaN() }, "degrade_head"},
+		{func(c *TrainConfig) { c.DegradeWeights = map[string]float64{"fog": 1} }, "degrade_weights"},
+		{func(c *TrainConfig) { c.DegradeWeights = map[string]float64{"clean": 1} }, "degrade_weights"},
+		{func(c *TrainConfig) { c.DegradeWeights = map[string]float64{"blur": -1} }, "degrade_weights"},
+		{func(c *TrainConfig) { c.DegradeWeights = map[string]float64{"blur": math.Inf(1)} }, "degrade_weights"},
+		{func(c *TrainConfig) {
+			c.DegradeWeights = map[string]float64{"noise": 0, "haze": 0, "rain": 0, "blur": 0}
+		}, "degrade_weights"},
 		{func(c *TrainConfig) { c.LogEvery = 0 }, "log_every"},
 		{func(c *TrainConfig) { c.Out = "" }, "out"},
 	} {
@@ -222,6 +229,17 @@ func TestTrainConfigValidate(t *testing.T) {
 	require.Equal(t, degrade.Options{}, c.DegradeOptions())
 	c.DegradeScale = 0.5
 	require.Equal(t, degrade.DefaultOptions().Scaled(0.5), c.DegradeOptions())
+	// degrade_weights weigh the training types in degrade.AllTypes' order
+	// (unnamed ones 1), with the scaled ranges or the defaults.
+	require.Nil(t, c.trainDegradeOptions().Weights)
+	c.DegradeWeights = map[string]float64{"blur": 3, "noise": 0.5}
+	o := c.trainDegradeOptions()
+	require.Equal(t, []float64{0.5, 1, 1, 3}, o.Weights)
+	o.Weights = nil
+	require.Equal(t, degrade.DefaultOptions().Scaled(0.5), o)
+	c.DegradeScale = 0
+	require.Equal(t, []float64{0.5, 1, 1, 3}, c.trainDegradeOptions().Weights)
+	require.Equal(t, degrade.DefaultBlur(), c.trainDegradeOptions().Blur)
 }
 
 func TestTrainSingleTaskAndExistingRun(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -98,4 +100,27 @@ func degradeScaleOf(c *ucli.Context) (f float64, set bool, err error) {
 		return f, true, UsageErrorf("--degrade-scale %g: expected a factor in (0, 16]", f)
 	}
 	return f, true, nil
+}
+
+// degradeWeightsFlag is --degrade-weights (train, demo): the relative
+// frequencies of the degradation types in training.
+func degradeWeightsFlag(def string) ucli.Flag {
+	return &ucli.StringFlag{Name: "degrade-weights", Usage: "draw the training degradations in the proportions " +
+		"`TYPE=W,...` (noise, haze, rain, blur; a type not named keeps weight 1, e.g. blur=3 draws blur half the time; " +
+		"the degraded val split is unchanged)", DefaultText: def}
+}
+
+// parseDegradeWeights reads --degrade-weights' TYPE=W pairs. The types and
+// values are checked by TrainConfig.Validate.
+func parseDegradeWeights(s string) (map[string]float64, error) {
+	w := map[string]float64{}
+	for _, pair := range strings.Split(s, ",") {
+		name, val, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if !ok || err != nil || strings.TrimSpace(name) == "" {
+			return nil, UsageErrorf("--degrade-weights %q: expected TYPE=W pairs separated by commas (e.g. blur=3), found %q", s, pair)
+		}
+		w[strings.TrimSpace(name)] = v
+	}
+	return w, nil
 }

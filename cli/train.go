@@ -24,7 +24,7 @@ func init() { addCommand(trainCommand) }
 // not be given (the run's config.yaml fixes them).
 var trainRunFlags = []string{"model", "dataset", "root", "like", "synth-seed", "synth-count", "synth-size", "classes",
 	"iters", "batch", "lr", "weight-decay", "warmup", "seed", "tasks", "pretrained", "config", "crop", "main-metric", "degrade-scale",
-	"blur-on-device", "semseg-class-balance", "restore-loss", "degrade-head", "replicas"}
+	"blur-on-device", "semseg-class-balance", "restore-loss", "degrade-head", "degrade-weights", "replicas"}
 
 func trainCommand() *ucli.Command {
 	flags := []ucli.Flag{
@@ -61,6 +61,7 @@ func trainCommand() *ucli.Command {
 		&ucli.Float64Flag{Name: "degrade-head", Usage: "add the degradation-type head, which classifies each image's degradation " +
 			"(clean, noise, haze, rain, blur; cross-entropy of weight `W` against the type drawn) and hands the class probabilities " +
 			"to the restoration's full-resolution stage (0 = none)", DefaultText: "0"},
+		degradeWeightsFlag("uniform"),
 		&ucli.IntFlag{Name: "replicas", Usage: "split each batch over `N` model copies trained side by side (data parallelism on the CPU; " +
 			"it uses the cores better than one copy, and each copy's batch norms see its part of the batch)", DefaultText: "1"},
 		&ucli.IntFlag{Name: "workers", Usage: "loader goroutines `N`", DefaultText: "GOMAXPROCS"},
@@ -262,6 +263,13 @@ func applyTrainFlags(c *ucli.Context, cfg *allnet.TrainConfig) error {
 	}
 	if c.IsSet("degrade-head") {
 		cfg.DegradeHead = c.Float64("degrade-head")
+	}
+	if c.IsSet("degrade-weights") {
+		w, err := parseDegradeWeights(c.String("degrade-weights"))
+		if err != nil {
+			return err
+		}
+		cfg.DegradeWeights = w
 	}
 	if c.IsSet("seed") {
 		s := c.Int64("seed")

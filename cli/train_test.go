@@ -103,6 +103,9 @@ func TestTrainBadFlags(t *testing.T) {
 		{tinyTrainArgs(dir+"/g", "--config", dir+"/missing.yaml"), 1, "missing.yaml"},
 		{[]string{"train", "--resume", dir + "/none"}, 1, "--resume"},
 		{tinyTrainArgs(dir+"/h", "--dataset", "coco"), 2, "--dataset"},
+		{tinyTrainArgs(dir+"/i", "--degrade-weights", "blur"), 2, "--degrade-weights"},
+		{tinyTrainArgs(dir+"/j", "--degrade-weights", "fog=2"), 2, "--degrade-weights"},
+		{tinyTrainArgs(dir+"/k", "--degrade-weights", "blur=-1"), 2, "--degrade-weights"},
 	} {
 		r := runCLI(t, tc.args...)
 		require.Equal(t, tc.code, r.code, "%v: %s", tc.args, r.stderr)

@@ -142,11 +142,14 @@ func firstError(errs ...error) error {
 
 // Options hold the ranges every type draws its parameters from.
 type Options struct {
-	Types []Type      `json:"types" yaml:"types"` // drawn uniformly per image by RandomDegradation
-	Noise NoiseRanges `json:"noise" yaml:"noise"`
-	Haze  HazeRanges  `json:"haze" yaml:"haze"`
-	Rain  RainRanges  `json:"rain" yaml:"rain"`
-	Blur  BlurRanges  `json:"blur" yaml:"blur"`
+	Types []Type `json:"types" yaml:"types"` // drawn per image by RandomDegradation
+	// Weights, when set, are the relative frequencies of Types (one each,
+	// >= 0, not all 0); nil draws the types uniformly, as the paper does.
+	Weights []float64   `json:"weights,omitempty" yaml:"weights,omitempty"`
+	Noise   NoiseRanges `json:"noise" yaml:"noise"`
+	Haze    HazeRanges  `json:"haze" yaml:"haze"`
+	Rain    RainRanges  `json:"rain" yaml:"rain"`
+	Blur    BlurRanges  `json:"blur" yaml:"blur"`
 }
 
 // DefaultOptions returns the documented defaults of every type, drawing all
@@ -171,6 +174,9 @@ func (o Options) Validate() error {
 			return fmt.Errorf("degrade options: types: %w", err)
 		}
 	}
+	if err := o.validateWeights(); err != nil {
+		return err
+	}
 	return firstError(o.Noise.Validate(), o.Haze.Validate(), o.Rain.Validate(), o.Blur.Validate())
 }
 
@@ -192,16 +198,63 @@ func (o Options) Sample(t Type, rng *rand.Rand) (Params, error) {
 	return nil, err
 }
 
-// RandomDegradation draws a type uniformly from opts.Types and fresh
-// parameters for it: the per-image sampling of training, so that each
-// mini-batch mixes types.
+// validateWeights checks Weights against Types.
+func (o Options) validateWeights() error {
+	if o.Weights == nil {
+		return nil
+	}
+	if len(o.Weights) != len(o.Types) {
+		return fmt.Errorf("degrade options: weights: %d values for %d types", len(o.Weights), len(o.Types))
+	}
+	sum := 0.0
+	for i, w := range o.Weights {
+		if !(w >= 0) || math.IsInf(w, 1) {
+			return fmt.Errorf("degrade options: weights: %s = %g, want a finite value >= 0", o.Types[i], w)
+		}
+		sum += w
+	}
+	if sum == 0 {
+		return fmt.Errorf("degrade options: weights: all 0, want at least one type with weight > 0")
+	}
+	return nil
+}
+
+// RandomDegradation draws a type from opts.Types (uniformly, or in the
+// proportions of opts.Weights) and fresh parameters for it: the per-image
+// sampling of training, so that each mini-batch mixes types.
 func RandomDegradation(rng *rand.Rand, opts Options) (Type, Params, error) {
 	if err := opts.Validate(); err != nil {
 		return "", nil, err
 	}
-	t := opts.Types[rng.IntN(len(opts.Types))]
+	t := opts.Types[pickType(rng, opts.Weights, len(opts.Types))]
 	p, err := opts.Sample(t, rng)
 	return t, p, err
+}
+
+// pickType draws an index in [0, n): uniformly when weights is nil (one
+// IntN draw, the stream of a run without weights), else with probability
+// weights[i] / sum(weights).
+func pickType(rng *rand.Rand, weights []float64, n int) int {
+	if weights == nil {
+		return rng.IntN(n)
+	}
+	sum := 0.0
+	for _, w := range weights {
+		sum += w
+	}
+	u := rng.Float64() * sum
+	last := 0
+	for i, w := range weights {
+		if w == 0 {
+			continue
+		}
+		if u < w {
+			return i
+		}
+		u -= w
+		last = i
+	}
+	return last // rounding left u at the top of the range
 }
 
 // clip01 clamps v to [0, 1].

@@ -1,6 +1,7 @@
 package degrade
 
 import (
+	"math"
 	"slices"
 	"testing"
 )
@@ -30,6 +31,10 @@ func TestOptionsValidateNamesTheField(t *testing.T) {
 		"blur noise_prob": func(o *Options) { o.Blur.NoiseProb = -1 },
 		"blur shot":       func(o *Options) { o.Blur.Shot = Range{0, 1} },
 		"blur read":       func(o *Options) { o.Blur.Read = Range{0.1, 0} },
+		"weights: 3":      func(o *Options) { o.Weights = []float64{1, 1, 1} },
+		"weights: rain":   func(o *Options) { o.Weights = []float64{1, 1, -1, 1} },
+		"weights: haze":   func(o *Options) { o.Weights = []float64{1, math.NaN(), 1, 1} },
+		"weights: all 0":  func(o *Options) { o.Weights = []float64{0, 0, 0, 0} },
 	}
 	for field, mutate := range cases {
 		o := DefaultOptions()
@@ -90,6 +95,31 @@ func TestRandomDegradationUniform(t *testing.T) {
 	o.Types = []Type{Haze}
 	if typ, _, _ := RandomDegradation(rng, o); typ != Haze {
 		t.Fatalf("types [haze] drew %s", typ)
+	}
+}
+
+// Weights set the proportions of the types; a type of weight 0 is never
+// drawn.
+func TestRandomDegradationWeighted(t *testing.T) {
+	rng := NewRNG(43, 1)
+	o := DefaultOptions() // noise, haze, rain, blur
+	o.Weights = []float64{0, 1, 0, 3}
+	count := map[Type]int{}
+	for range 4000 {
+		typ, p, err := RandomDegradation(rng, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Type() != typ {
+			t.Fatalf("type %s with %T", typ, p)
+		}
+		count[typ]++
+	}
+	if count[Noise] != 0 || count[Rain] != 0 || count[Haze] < 900 || count[Haze] > 1100 || count[Blur] < 2900 || count[Blur] > 3100 {
+		t.Fatalf("type counts %v with weights %v, want about 1000 haze and 3000 blur", count, o.Weights)
+	}
+	if s := o.Scaled(0.5); !slices.Equal(s.Weights, o.Weights) {
+		t.Fatalf("Scaled weights %v, want %v", s.Weights, o.Weights)
 	}
 }
 

@@ -1,6 +1,9 @@
 package degrade
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Scaled returns the options with their spatial ranges multiplied by f: the
 // blur trajectory length and the rain streak length and width, which are
@@ -15,6 +18,7 @@ func (o Options) Scaled(f float64) Options {
 		return o
 	}
 	o.Types = append([]Type(nil), o.Types...)
+	o.Weights = slices.Clone(o.Weights)
 	scale := func(r Range, lo, hi float64) Range {
 		return Range{math.Min(math.Max(r[0]*f, lo), hi), math.Min(math.Max(r[1]*f, lo), hi)}
 	}

@@ -9,31 +9,66 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// degradeLogitsRef is the float64 reference of the degradation-type head on
-// one image: x (3, h, w) and its 1/4-scale features p (c, hp, wp), with the
-// head's weights (energy conv valid 5x5, then the MLP with erf GELU).
-func degradeLogitsRef(hd *degradeHead, x []float32, h, w int, p []float32, c, hpw int) []float64 {
-	ew, eb := hd.Energy.Weight.Float64s(), hd.Energy.Bias.Float64s()
-	s := degradeEnergySize
-	oh, ow := h-s+1, w-s+1
-	var desc []float64
-	for o := range degradeEnergyWidth {
-		var sum float64
+// convRef is a float64 stride-1 convolution of x (cin, h, w) with square
+// kernels w (cout, cin, k, k), bias b and zero padding pad: (cout, oh, ow).
+func convRef(x []float64, cin, h, w int, wt, b []float64, cout, k, pad int) (out []float64, oh, ow int) {
+	oh, ow = h+2*pad-k+1, w+2*pad-k+1
+	out = make([]float64, cout*oh*ow)
+	for o := range cout {
 		for y := range oh {
 			for xx := range ow {
-				acc := eb[o]
-				for ci := range 3 {
-					for dy := range s {
-						for dx := range s {
-							acc += ew[((o*3+ci)*s+dy)*s+dx] * float64(x[(ci*h+y+dy)*w+xx+dx])
+				acc := b[o]
+				for ci := range cin {
+					for dy := range k {
+						for dx := range k {
+							iy, ix := y+dy-pad, xx+dx-pad
+							if iy >= 0 && iy < h && ix >= 0 && ix < w {
+								acc += wt[((o*cin+ci)*k+dy)*k+dx] * x[(ci*h+iy)*w+ix]
+							}
 						}
 					}
 				}
-				sum += acc * acc
+				out[(o*oh+y)*ow+xx] = acc
 			}
+		}
+	}
+	return out, oh, ow
+}
+
+func geluRef(v float64) float64 { return 0.5 * v * (1 + math.Erf(v/math.Sqrt2)) }
+
+// degradeHeadRef is the float64 reference of the degradation head on one
+// image: x (3, h, w) and its 1/4-scale features p (c, hp, wp), with the
+// head's weights (energy conv valid 5x5; detector conv3x3, GELU, conv3x3;
+// then the MLP with erf GELU): its logits.
+func degradeHeadRef(hd *degradeHead, x32 []float32, h, w int, p []float32, c, hpw int) []float64 {
+	x := make([]float64, len(x32))
+	for i, v := range x32 {
+		x[i] = float64(v)
+	}
+	var desc []float64
+	e, oh, ow := convRef(x, 3, h, w, hd.Energy.Weight.Float64s(), hd.Energy.Bias.Float64s(), degradeEnergyWidth, degradeEnergySize, 0)
+	for o := range degradeEnergyWidth {
+		var sum float64
+		for _, v := range e[o*oh*ow : (o+1)*oh*ow] {
+			sum += v * v
 		}
 		desc = append(desc, math.Log(sum/float64(oh*ow)+1e-6))
 	}
+	d1, _, _ := convRef(x, 3, h, w, hd.Detect1.Weight.Float64s(), hd.Detect1.Bias.Float64s(), degradeDetectWidth, 3, 1)
+	for i, v := range d1 {
+		d1[i] = geluRef(v)
+	}
+	d, _, _ := convRef(d1, degradeDetectWidth, h, w, hd.Detect2.Weight.Float64s(), hd.Detect2.Bias.Float64s(), degradeDetectWidth, 3, 1)
+	maxes, means := make([]float64, degradeDetectWidth), make([]float64, degradeDetectWidth)
+	for o := range degradeDetectWidth {
+		maxes[o] = math.Inf(-1)
+		for _, v := range d[o*h*w : (o+1)*h*w] {
+			maxes[o] = max(maxes[o], v)
+			means[o] += max(v, 0) / float64(h*w)
+		}
+	}
+	desc = append(append(desc, maxes...), means...)
 	for ci := range c {
 		var sum float64
 		for _, v := range p[ci*hpw : (ci+1)*hpw] {
@@ -54,7 +89,7 @@ func degradeLogitsRef(hd *degradeHead, x []float32, h, w int, p []float32, c, hp
 	fc1, fc2 := hd.MLP.FC1, hd.MLP.FC2
 	hid := linear(desc, fc1.Weight.Float64s(), fc1.Bias.Float64s(), degradeHidden)
 	for i, v := range hid {
-		hid[i] = 0.5 * v * (1 + math.Erf(v/math.Sqrt2))
+		hid[i] = geluRef(v)
 	}
 	return linear(hid, fc2.Weight.Float64s(), fc2.Bias.Float64s(), len(DegradeClasses))
 }
@@ -81,7 +116,7 @@ func TestDegradeHeadMatchesReference(t *testing.T) {
 	got, d, pf := logits.Float64s(), deg.Float32s(), p.Float32s()
 	hpw := (h / 4) * (w / 4)
 	for i := range n {
-		want := degradeLogitsRef(m.Degrade, d[i*3*h*w:(i+1)*3*h*w], h, w, pf[i*c4*hpw:(i+1)*c4*hpw], c4, hpw)
+		want := degradeHeadRef(m.Degrade, d[i*3*h*w:(i+1)*3*h*w], h, w, pf[i*c4*hpw:(i+1)*c4*hpw], c4, hpw)
 		for k, v := range want {
 			require.InDelta(t, v, got[i*len(want)+k], 1e-4, "image %d, class %s", i, DegradeClasses[k])
 		}

@@ -53,6 +53,10 @@ type demoSettings struct {
 	// DegradeHead is the degradation-type head's loss weight
 	// (TrainConfig.DegradeHead; 0 = no head).
 	DegradeHead float64
+	// DegradeWeights are the training proportions of the degradation
+	// types (TrainConfig.DegradeWeights): the demo draws blur, the type a
+	// short run gains least on, half the time.
+	DegradeWeights map[string]float64
 	// Replicas is the number of model copies each batch is split over
 	// (TrainConfig.Replicas).
 	Replicas int
@@ -75,18 +79,22 @@ type demoSettings struct {
 // stays within 10 minutes on 2 cores, where the engine's speed has ranged from 16 to 39 images/s
 // (allnet-tiny, one replica) with the CPU and its load. --iters N fixes
 // the count. Blur and rain lengths are scaled to the 48x64 scenes (1/6),
-// the restoration trains with the psnr loss and the degradation-type head.
-// It does not yet undo motion blur (see demoChecks and README.md).
+// the restoration trains with the psnr loss and the degradation-type head,
+// and blur is drawn half the time.
 var fullDemo = demoSettings{Batch: 8, Warmup: 30, LR: 3e-3, Size: [2]int{48, 64},
 	TrainCount: 2000, ValCount: 48, EvalLimit: 48, WeightDecay: 0.01, ClipNorm: 5, PolyPower: 0.9,
 	ScaleRange: [2]float64{1, 1}, LossWeights: demoLossWeights, SemsegClassBalance: 0.5, Replicas: 2, TrainMinutes: 8,
-	DegradeScale: 1.0 / 6, RestoreLoss: allnet.RestoreLossPSNR, DegradeHead: 0.1}
+	DegradeScale: 1.0 / 6, RestoreLoss: allnet.RestoreLossPSNR, DegradeHead: 0.1, DegradeWeights: demoDegradeWeights}
 
 // The calibrated step count's bounds.
 const (
 	minDemoIters = 300
 	maxDemoIters = 8000
 )
+
+// demoDegradeWeights are the demo's degradation proportions (see
+// demoSettings).
+var demoDegradeWeights = map[string]float64{"blur": 3}
 
 // demoLossWeights are the demo's loss weights (see demoSettings).
 var demoLossWeights = map[string]float64{allnet.TaskNormals: 1, allnet.TaskEdge: 5, allnet.TaskRestore: 0.01}
@@ -96,7 +104,7 @@ var demoLossWeights = map[string]float64{allnet.TaskNormals: 1, allnet.TaskEdge:
 var shortDemo = demoSettings{Iters: 30, Batch: 4, Warmup: 3, LR: 3e-3, Size: [2]int{48, 64},
 	TrainCount: 32, ValCount: 8, EvalLimit: 8, WeightDecay: 0.01, ClipNorm: 5, PolyPower: 0.9,
 	ScaleRange: [2]float64{1, 1}, LossWeights: demoLossWeights, SemsegClassBalance: 0.5, Replicas: 2,
-	DegradeScale: 1.0 / 6, RestoreLoss: allnet.RestoreLossPSNR, DegradeHead: 0.1}
+	DegradeScale: 1.0 / 6, RestoreLoss: allnet.RestoreLossPSNR, DegradeHead: 0.1, DegradeWeights: demoDegradeWeights}
 
 func demoCommand() *ucli.Command {
 	return &ucli.Command{
@@ -105,7 +113,8 @@ func demoCommand() *ucli.Command {
 		Description: "Renders synthetic NYUD-like scenes once (kept in memory), trains allnet-tiny on them with " +
 			"degradations synthesised on the fly (allnet.Train, high learning rate for a small model from scratch; " +
 			"no rescaling augmentation, loss weights normals 1 and edge 5 instead of MTL's 10 and 50; blur and rain " +
-			"lengths scaled by 1/6 to the 48x64 scenes; the psnr restoration loss at weight 0.01; the degradation-type head), " +
+			"lengths scaled by 1/6 to the 48x64 scenes; the psnr restoration loss at weight 0.01; the degradation-type head; " +
+			"blur drawn half the time), " +
 			"evaluates on the seeded degraded val split and writes a run folder (config.yaml, log.jsonl, eval.jsonl, " +
 			"ckpt/, demo.json) whose path it prints. The table compares semseg mIoU with always predicting the " +
 			"majority class, depth rmse with predicting the mean depth, and restored PSNR with the degraded input " +
@@ -133,6 +142,7 @@ func demoCommand() *ucli.Command {
 			&ucli.StringFlag{Name: "restore-loss", Usage: "the restoration loss `L`: charbonnier or psnr (see train --help)", DefaultText: fullDemo.RestoreLoss},
 			&ucli.Float64Flag{Name: "restore-weight", Usage: "the restoration loss's weight `W` in the total", DefaultText: fmt.Sprint(fullDemo.LossWeights[allnet.TaskRestore])},
 			&ucli.Float64Flag{Name: "degrade-head", Usage: "the degradation-type head's loss weight `W` (0 = no head; see train --help)", DefaultText: fmt.Sprint(fullDemo.DegradeHead)},
+			degradeWeightsFlag("blur=3"),
 			&ucli.IntFlag{Name: "replicas", Usage: "split each batch over `N` model copies trained side by side", DefaultText: fmt.Sprint(max(fullDemo.Replicas, 1))},
 			&ucli.IntFlag{Name: "workers", Usage: "loader goroutines `N`", DefaultText: "GOMAXPROCS"},
 			SeedFlag(), JSONFlag(),
@@ -181,7 +191,7 @@ func runDemo(c *ucli.Context) error {
 	cfg.WeightDecay, cfg.ClipNorm, cfg.PolyPower = s.WeightDecay, s.ClipNorm, s.PolyPower
 	cfg.ScaleRange, cfg.DegradeScale, cfg.LossWeights = s.ScaleRange, s.DegradeScale, s.LossWeights
 	cfg.SemsegClassBalance, cfg.Replicas, cfg.RestoreLoss = s.SemsegClassBalance, s.Replicas, s.RestoreLoss
-	cfg.DegradeHead = s.DegradeHead
+	cfg.DegradeHead, cfg.DegradeWeights = s.DegradeHead, s.DegradeWeights
 	cfg.EvalLimit, cfg.CkptEvery = s.EvalLimit, 0
 	cfg.Workers, cfg.Seed = c.Int("workers"), uint64(c.Int64("seed"))
 	if err := resolveTrain(c, cfg); err != nil {
@@ -293,6 +303,13 @@ func demoSettingsOf(c *ucli.Context) (demoSettings, error) {
 	}
 	if c.IsSet("degrade-head") {
 		s.DegradeHead = c.Float64("degrade-head")
+	}
+	if c.IsSet("degrade-weights") {
+		w, err := parseDegradeWeights(c.String("degrade-weights"))
+		if err != nil {
+			return s, err
+		}
+		s.DegradeWeights = w
 	}
 	if c.IsSet("restore-weight") {
 		w := c.Float64("restore-weight")

@@ -90,6 +90,8 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 		{"demo", "--restore-loss", "l2"},
 		{"demo", "--restore-weight", "0"},
 		{"demo", "--degrade-head", "-1"},
+		{"demo", "--degrade-weights", "blur=x"},
+		{"demo", "--degrade-weights", "noise=0,haze=0,rain=0,blur=0"},
 	} {
 		r := runCLI(t, args...)
 		require.Equal(t, 2, r.code, "%v: %s", args, r.stderr)

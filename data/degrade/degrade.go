@@ -213,8 +213,8 @@ func (o Options) validateWeights() error {
 		}
 		sum += w
 	}
-	if sum == 0 {
-		return fmt.Errorf("degrade options: weights: all 0, want at least one type with weight > 0")
+	if sum == 0 || math.IsInf(sum, 1) {
+		return fmt.Errorf("degrade options: weights: sum %g, want a finite sum > 0", sum)
 	}
 	return nil
 }

@@ -34,7 +34,8 @@ func TestOptionsValidateNamesTheField(t *testing.T) {
 		"weights: 3":      func(o *Options) { o.Weights = []float64{1, 1, 1} },
 		"weights: rain":   func(o *Options) { o.Weights = []float64{1, 1, -1, 1} },
 		"weights: haze":   func(o *Options) { o.Weights = []float64{1, math.NaN(), 1, 1} },
-		"weights: all 0":  func(o *Options) { o.Weights = []float64{0, 0, 0, 0} },
+		"weights: sum 0":  func(o *Options) { o.Weights = []float64{0, 0, 0, 0} },
+		"weights: sum +I": func(o *Options) { o.Weights = []float64{1e308, 1e308, 1, 1} },
 	}
 	for field, mutate := range cases {
 		o := DefaultOptions()

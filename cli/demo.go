@@ -304,11 +304,9 @@ func demoSettingsOf(c *ucli.Context) (demoSettings, error) {
 	if c.IsSet("degrade-head") {
 		s.DegradeHead = c.Float64("degrade-head")
 	}
-	if c.IsSet("degrade-weights") {
-		w, err := parseDegradeWeights(c.String("degrade-weights"))
-		if err != nil {
-			return s, err
-		}
+	if w, set, err := degradeWeightsOf(c); err != nil {
+		return s, err
+	} else if set {
 		s.DegradeWeights = w
 	}
 	if c.IsSet("restore-weight") {

@@ -110,17 +110,23 @@ func degradeWeightsFlag(def string) ucli.Flag {
 		"the degraded val split is unchanged)", DefaultText: def}
 }
 
-// parseDegradeWeights reads --degrade-weights' TYPE=W pairs. The types and
-// values are checked by TrainConfig.Validate.
-func parseDegradeWeights(s string) (map[string]float64, error) {
-	w := map[string]float64{}
-	for _, pair := range strings.Split(s, ",") {
-		name, val, ok := strings.Cut(strings.TrimSpace(pair), "=")
-		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-		if !ok || err != nil || strings.TrimSpace(name) == "" {
-			return nil, UsageErrorf("--degrade-weights %q: expected TYPE=W pairs separated by commas (e.g. blur=3), found %q", s, pair)
-		}
-		w[strings.TrimSpace(name)] = v
+// degradeWeightsOf returns --degrade-weights' TYPE=W pairs (train, demo)
+// and whether it was given. The types and values are checked by
+// TrainConfig.Validate.
+func degradeWeightsOf(c *ucli.Context) (w map[string]float64, set bool, err error) {
+	if !c.IsSet("degrade-weights") {
+		return nil, false, nil
 	}
-	return w, nil
+	s := c.String("degrade-weights")
+	w = map[string]float64{}
+	for _, pair := range strings.Split(s, ",") {
+		name, val, ok := strings.Cut(pair, "=")
+		name = strings.TrimSpace(name)
+		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if !ok || err != nil || name == "" {
+			return nil, true, UsageErrorf("--degrade-weights %q: expected TYPE=W pairs separated by commas (e.g. blur=3), found %q", s, pair)
+		}
+		w[name] = v
+	}
+	return w, true, nil
 }

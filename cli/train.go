@@ -264,11 +264,9 @@ func applyTrainFlags(c *ucli.Context, cfg *allnet.TrainConfig) error {
 	if c.IsSet("degrade-head") {
 		cfg.DegradeHead = c.Float64("degrade-head")
 	}
-	if c.IsSet("degrade-weights") {
-		w, err := parseDegradeWeights(c.String("degrade-weights"))
-		if err != nil {
-			return err
-		}
+	if w, set, err := degradeWeightsOf(c); err != nil {
+		return err
+	} else if set {
 		cfg.DegradeWeights = w
 	}
 	if c.IsSet("seed") {
